@@ -1,0 +1,81 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Authenticator } from './commcare/auth.js'
+import { RateLimiter } from './commcare/rate-limit.js'
+import type { UserDataMode } from './commcare/users.js'
+import { registerBodyParsers } from './http/body.js'
+import { registerErrorHandling } from './http/errors.js'
+import { registerHqChecks } from './http/resource.js'
+import type { AppContext } from './http/context.js'
+import { userRoutes } from './routes/users.js'
+import type { Store } from './store/store.js'
+
+export interface AppOptions {
+  store: Store
+  /** Check credentials (default true). Off: every request acts as an admin of every domain. */
+  auth?: boolean
+  /** How PUT treats `user_data`: 'replace' (default, the published docs) or 'merge' (HQ's code). */
+  userDataMode?: UserDataMode
+  /** Largest accepted request body in bytes (default 5 MiB). */
+  bodyLimit?: number
+  /** Requests per minute per domain; overrides the seed's `rate_limit_per_minute`. */
+  rateLimits?: Record<string, number>
+  /** Seconds for a `Retry-After` header on 429 answers (default: none, as HQ). */
+  retryAfter?: number | null
+  /** Fastify logger setting (default off). */
+  logger?: FastifyServerOptions['logger']
+  /** When set, /__mock/* requires this token. */
+  adminToken?: string | null
+  /** How many requests the journal keeps (default 1000). */
+  journalSize?: number
+  /** Seconds a client may take to send a request before it is cut off (default 30). */
+  requestTimeout?: number
+}
+
+export const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024
+
+/** Query parameters that carry secrets are masked wherever a URL is logged. */
+export function redactUrl (url: string): string {
+  return url.replace(/([?&](?:api_key|password|token|access_token)=)[^&]*/gi, '$1[redacted]')
+}
+
+export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger === undefined || options.logger === false
+      ? false
+      : {
+          ...(typeof options.logger === 'object' ? options.logger : {}),
+          serializers: {
+            req: (req: { method: string, url: string }) => ({ method: req.method, url: redactUrl(req.url) })
+          }
+        },
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    exposeHeadRoutes: false,
+    requestTimeout: (options.requestTimeout ?? 30) * 1000,
+    connectionTimeout: (options.requestTimeout ?? 30) * 1000,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle'
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  const ctx: AppContext = {
+    store: options.store,
+    auth: new Authenticator({
+      webUser: u => options.store.webUser(u),
+      webUsers: () => options.store.webUsers(),
+      domains: () => options.store.domains()
+    }),
+    authEnabled: options.auth ?? true,
+    userDataMode: options.userDataMode ?? 'replace',
+    rateLimiter: new RateLimiter(),
+    rateLimits: options.rateLimits ?? {},
+    retryAfter: options.retryAfter ?? null
+  }
+  app.decorate('ctx', ctx)
+
+  registerErrorHandling(app)
+  registerBodyParsers(app)
+  registerHqChecks(app)
+  await app.register(userRoutes)
+  return app
+}

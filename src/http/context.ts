@@ -1,0 +1,45 @@
+import type { DomainState } from '../store/domain.js'
+import type { Store } from '../store/store.js'
+import type { Authenticator, Identity } from '../commcare/auth.js'
+import type { RateLimiter } from '../commcare/rate-limit.js'
+import type { UrlStyle, UserDataMode } from '../commcare/users.js'
+
+/** What the app knows beyond the store, shared by hooks and routes. */
+export interface AppContext {
+  store: Store
+  auth: Authenticator
+  authEnabled: boolean
+  userDataMode: UserDataMode
+  rateLimiter: RateLimiter
+  /** Per-domain requests per minute from configuration; overrides the seed's. */
+  rateLimits: Record<string, number>
+  /** Seconds to announce in `Retry-After` on a 429, or null for none (HQ sends none). */
+  retryAfter: number | null
+}
+
+/** Per-route settings for CommCare resources. */
+export interface HqRouteConfig {
+  hq: {
+    /** 'domain' for /a/{domain}/api/…, 'global' for /api/… */
+    scope: 'domain' | 'global'
+    style: UrlStyle
+    /** The methods the resource allows, as HQ lists them in `Allow`. */
+    allow: string
+    /** Set on the catch-all route that answers 405 / OPTIONS. */
+    methodNotAllowed?: boolean
+  }
+}
+
+export interface HqRequestState {
+  domain: DomainState | null
+  identity: Identity | null
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ctx: AppContext
+  }
+  interface FastifyRequest {
+    hq: HqRequestState
+  }
+}

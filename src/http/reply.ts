@@ -1,0 +1,48 @@
+import type { FastifyReply } from 'fastify'
+import { CANNED_500, escapeHtml, type HqError } from '../commcare/errors.js'
+import { dumps } from '../commcare/json.js'
+
+export const JSON_UTF8 = 'application/json; charset=utf-8'
+
+// HQ's CorsResourceMixin adds these to every answer built by create_response.
+const CORS: Record<string, string> = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-headers': 'Content-Type, Authorization'
+}
+
+/** A CommCare success answer: HQ's JSON format and content type, with CORS headers. */
+export function sendHq (reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).headers(CORS).type(JSON_UTF8).send(dumps(body))
+}
+
+/** Header values must stay on one line of printable ASCII. */
+export function headerSafe (text: string, max = 500): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/[^\x20-\x7e]/g, '?')
+  return clean.length > max ? clean.slice(0, max - 3) + '...' : clean
+}
+
+/** An HQ-shaped error: status, body kind, extra headers and `X-Mock-Reason`. */
+export function sendHqError (reply: FastifyReply, err: HqError): FastifyReply {
+  reply.code(err.status).headers(err.headers).header('x-mock-reason', headerSafe(err.reason))
+  const body = err.body
+  switch (body.kind) {
+    case 'empty':
+      return reply.removeHeader('content-type').send()
+    case 'error':
+      return sendBareJson(reply, { error: escapeHtml(body.message) })
+    case 'error-raw':
+      return sendBareJson(reply, { error: body.message })
+    case 'canned':
+      return sendBareJson(reply, { error_message: CANNED_500 })
+    case 'error_message':
+      return sendBareJson(reply, { error_message: body.message })
+    case 'text':
+      return reply.type(body.contentType).send(body.text)
+  }
+}
+
+/** tastypie's error answers say `application/json` without a charset; a Buffer keeps Fastify from adding one. */
+function sendBareJson (reply: FastifyReply, body: unknown): FastifyReply {
+  return reply.header('content-type', 'application/json').send(Buffer.from(dumps(body), 'utf8'))
+}

@@ -1,0 +1,5 @@
+export { buildApp, type AppOptions } from './app.js'
+export { Store, StartupError, DiskError, type StoreOptions, type StateExport } from './store/store.js'
+export { startServer, type RunningServer } from './server.js'
+export { parseConfig, BUNDLED_SEED, type Config } from './config.js'
+export type { Seed, DomainDoc, WebUser, StoredUser, Group, Location } from './store/schema.js'

@@ -1,0 +1,87 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { resource } from '../http/resource.js'
+import { sendHq } from '../http/reply.js'
+import { requireObject } from '../http/body.js'
+import { badRequest, serverError } from '../commcare/errors.js'
+import { paginate, last, truthyParam, type Query } from '../commcare/list.js'
+import { missingUserForGet, renderUser, updateUser, type UpdateContext } from '../commcare/users.js'
+import type { HqRouteConfig } from '../http/context.js'
+import type { DomainState } from '../store/domain.js'
+
+// Mobile workers (BEHAVIOR.md §1, §3, §4, §7).
+
+export const USER_PATHS = {
+  list: { 'v0.5': '/a/:domain/api/v0.5/user/', v1: '/a/:domain/api/user/v1/' },
+  detail: { 'v0.5': '/a/:domain/api/v0.5/user/:id/', v1: '/a/:domain/api/user/v1/:id/' }
+} as const
+
+export function styleOf (request: FastifyRequest): HqRouteConfig['hq']['style'] {
+  return (request.routeOptions.config as unknown as HqRouteConfig).hq.style
+}
+
+export function domainOf (request: FastifyRequest): DomainState {
+  return request.hq.domain!
+}
+
+export function updateContext (app: FastifyInstance, domain: DomainState): UpdateContext {
+  return {
+    domain,
+    userDataMode: app.ctx.userDataMode,
+    groupDomain: id => app.ctx.store.groupDomain(id)
+  }
+}
+
+export async function userRoutes (app: FastifyInstance): Promise<void> {
+  resource(app, { scope: 'domain', paths: USER_PATHS.list }, {
+    GET: async (request, reply) => {
+      const domain = domainOf(request)
+      const query = request.query as Query
+      const style = styleOf(request)
+      const groupId = last(query.group)
+      let users
+      if (groupId !== undefined && groupId !== '') {
+        const group = domain.groupsById.get(groupId)
+        if (group === undefined) {
+          const owner = app.ctx.store.groupDomain(groupId)
+          if (owner !== undefined) {
+            throw badRequest(`Project ${domain.name} has no group with id=${groupId}`)
+          }
+          throw serverError(`unknown group id '${groupId}': HQ's Group.get raises ResourceNotFound and answers 500`)
+        }
+        const members = new Set(group.users)
+        users = domain.sortedUsers().filter(u => u.is_active && members.has(u.id))
+      } else {
+        const archived = truthyParam(last(query.archived))
+        users = domain.sortedUsers().filter(u => u.is_active !== archived)
+      }
+      const page = paginate(users, query)
+      return sendHq(reply, 200, { meta: page.meta, objects: page.objects.map(u => renderUser(domain, u, style)) })
+    }
+  })
+
+  resource(app, { scope: 'domain', paths: USER_PATHS.detail }, {
+    GET: async (request, reply) => {
+      const domain = domainOf(request)
+      const { id } = request.params as { id: string }
+      const user = domain.liveUser(id)
+      if (user === undefined) throw missingUserForGet(id)
+      return sendHq(reply, 200, renderUser(domain, user, styleOf(request)))
+    },
+    PUT: async (request, reply) => {
+      const domain = domainOf(request)
+      const { id } = request.params as { id: string }
+      const body = requireObject(request.body)
+      const user = domain.liveUser(id)
+      if (user === undefined) {
+        throw serverError(`no mobile worker '${id}' in domain '${domain.name}' (or it was retired): HQ's CommCareUser.get fails and answers 500, not 404`)
+      }
+      // Rendered inside the change, so the answer shows this request's result
+      // even if another change lands while the write is on its way to disk.
+      const answer = await app.ctx.store.mutate(domain, () => {
+        updateUser(updateContext(app, domain), user, body)
+        return renderUser(domain, user, styleOf(request))
+      })
+      return sendHq(reply, 200, answer)
+    }
+  })
+}

@@ -1,0 +1,108 @@
+import closeWithGrace from 'close-with-grace'
+import { buildApp } from './app.js'
+import { ConfigError, HELP, parseConfig, type Config } from './config.js'
+import { Store, StartupError } from './store/store.js'
+import { VERSION } from './version.js'
+import type { FastifyInstance } from 'fastify'
+
+export interface RunningServer {
+  app: FastifyInstance
+  store: Store
+  url: string
+  close: () => Promise<void>
+}
+
+/** Opens the store, builds the app and listens; the entry points share this. */
+export async function startServer (config: Config): Promise<RunningServer> {
+  const store = await Store.open({ seedPath: config.seedPath, dataDir: config.dataDir, fsync: config.fsync })
+  let app: FastifyInstance
+  try {
+    app = await buildApp({
+      store,
+      auth: config.auth,
+      userDataMode: config.userDataMode,
+      bodyLimit: config.bodyLimit,
+      rateLimits: config.rateLimits,
+      retryAfter: config.retryAfter,
+      adminToken: config.adminToken,
+      journalSize: config.journalSize,
+      logger: config.logLevel === 'silent' ? false : { level: config.logLevel }
+    })
+    await app.listen({ host: config.host, port: config.port })
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+  const address = app.server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : config.port
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host
+  return {
+    app,
+    store,
+    url: `http://${host}:${port}`,
+    close: async () => {
+      // Fastify lets in-flight requests finish (and so their writes), then the
+      // store waits for any flush still running and releases the data directory.
+      await app.close()
+      await store.close()
+    }
+  }
+}
+
+function banner (config: Config, server: RunningServer): string {
+  const admin = server.store.webUsers().find(w => w.api_keys.some(k => k.active && k.domain === null))
+  const lines = [
+    `commcare-hq-mock ${VERSION} listening on ${server.url}`,
+    `  data:  ${server.store.describeData()}`,
+    `  seed:  ${server.store.seedPath}`,
+    `  domains: ${server.store.domainNames().join(', ')}`
+  ]
+  if (!config.auth) lines.push('  auth:  OFF (--no-auth): every request acts as an admin of every domain')
+  else if (admin !== undefined) {
+    lines.push(`  auth:  Authorization: ApiKey ${admin.username}:<api key>   (keys are in the seed file; README lists the bundled ones)`)
+    lines.push('         also Basic, Digest, Bearer, or ?username=…&api_key=…')
+  }
+  lines.push(`  try:   curl -H 'Authorization: ApiKey <user>:<key>' ${server.url}/a/${server.store.domainNames()[0] ?? 'demo'}/api/v0.5/user/`)
+  if (config.adminToken !== null) lines.push('  /__mock/* requires the admin token')
+  return lines.join('\n')
+}
+
+export async function main (argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let parsed
+  try {
+    parsed = parseConfig(argv, env)
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`commcare-hq-mock: ${err.message}\nRun with --help for the options.\n`)
+      return 2
+    }
+    throw err
+  }
+  if (parsed.kind === 'help') {
+    process.stdout.write(HELP)
+    return 0
+  }
+  if (parsed.kind === 'version') {
+    process.stdout.write(VERSION + '\n')
+    return 0
+  }
+  const config = parsed.config
+  let server: RunningServer
+  try {
+    server = await startServer(config)
+  } catch (err) {
+    if (err instanceof StartupError) {
+      process.stderr.write(`commcare-hq-mock: cannot start: ${err.file}: ${err.problems.join('; ')}\n`)
+      return 1
+    }
+    process.stderr.write(`commcare-hq-mock: cannot start: ${(err as Error).message}\n`)
+    return 1
+  }
+  process.stdout.write(banner(config, server) + '\n')
+  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    if (err !== undefined) server.app.log.error({ err }, 'closing after an error')
+    else if (signal !== undefined) process.stdout.write(`commcare-hq-mock: ${signal} received, closing\n`)
+    await server.close()
+  })
+  return -1
+}

@@ -1,0 +1,362 @@
+import { readFile, mkdir, readdir, unlink } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { Low } from 'lowdb'
+import { AtomicJsonFile, syncDirectory } from './atomic-file.js'
+import { GroupCommit } from './group-commit.js'
+import { DomainState } from './domain.js'
+import { acquireLock, type Lock } from './lock.js'
+import { DiskError, StartupError } from './errors.js'
+import { domainDocProblems, globalDocProblems, seedProblems } from './validate.js'
+import { hashPassword } from '../commcare/passwords.js'
+export { DiskError, StartupError } from './errors.js'
+import type { DomainDoc, GlobalDoc, Seed, SeedDomain, StoredUser, WebUser } from './schema.js'
+
+export interface StoreOptions {
+  /** Seed file; read and validated at start, never written. */
+  seedPath: string
+  /** Data directory; `null` keeps everything in memory. */
+  dataDir: string | null
+  /** fsync each flush (default true). */
+  fsync?: boolean
+}
+
+export interface StateExport {
+  format: 1
+  web_users: WebUser[]
+  domains: Record<string, DomainDoc>
+}
+
+interface Domain {
+  state: DomainState
+  db: Low<DomainDoc> | null
+  commit: GroupCommit | null
+}
+
+export async function readSeed (path: string): Promise<Seed> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    throw new StartupError(path, [`cannot read the seed file (${(err as NodeJS.ErrnoException).code ?? String(err)})`])
+  }
+  let seed: unknown
+  try {
+    seed = JSON.parse(text)
+  } catch (err) {
+    throw new StartupError(path, [`not valid JSON (${(err as Error).message})`])
+  }
+  const problems = seedProblems(seed)
+  if (problems.length > 0) throw new StartupError(path, problems)
+  return seed as Seed
+}
+
+/** Turns a seed domain into a stored document: passwords become hashes. */
+export function domainFromSeed (name: string, seed: SeedDomain): DomainDoc {
+  const { users, ...rest } = structuredClone(seed)
+  return {
+    name,
+    ...rest,
+    users: users.map(({ password, password_hash: hash, retired, ...u }): StoredUser => ({
+      ...u,
+      password_hash: password !== undefined ? hashPassword(password) : hash ?? null,
+      retired: retired ?? false
+    }))
+  }
+}
+
+/** A copy of a domain under a new name: usernames move to the new domain, ids stay. */
+export function copyDomainDoc (source: DomainDoc, name: string): DomainDoc {
+  const doc = structuredClone(source)
+  doc.name = name
+  const from = `@${source.name}.commcarehq.org`
+  for (const u of doc.users) {
+    if (u.username.toLowerCase().endsWith(from)) u.username = u.username.slice(0, -from.length) + `@${name}.commcarehq.org`
+  }
+  return doc
+}
+
+export class Store {
+  readonly seedPath: string
+  readonly dataDir: string | null
+  private seed!: Seed
+  private seedDocs = new Map<string, DomainDoc>()
+  private readonly domainMap = new Map<string, Domain>()
+  private globalDb: Low<GlobalDoc> | null = null
+  private global!: GlobalDoc
+  private webUsersByName = new Map<string, WebUser>()
+  private lock: Lock | null = null
+  private readonly fsync: boolean
+
+  private constructor (options: StoreOptions) {
+    this.seedPath = resolve(options.seedPath)
+    this.dataDir = options.dataDir === null ? null : resolve(options.dataDir)
+    this.fsync = options.fsync ?? true
+  }
+
+  static async open (options: StoreOptions): Promise<Store> {
+    const store = new Store(options)
+    await store.load()
+    return store
+  }
+
+  get inMemory (): boolean {
+    return this.dataDir === null
+  }
+
+  private get domainsDir (): string {
+    return join(this.dataDir as string, 'domains')
+  }
+
+  /** Where the state lives, for messages. */
+  describeData (): string {
+    return this.dataDir === null ? '(in memory)' : this.dataDir
+  }
+
+  private async load (): Promise<void> {
+    this.seed = await readSeed(this.seedPath)
+    for (const [name, d] of Object.entries(this.seed.domains)) this.seedDocs.set(name, domainFromSeed(name, d))
+    if (this.dataDir === null) {
+      this.setGlobal({ format: 1, web_users: structuredClone(this.seed.web_users) })
+      for (const [name, doc] of this.seedDocs) this.attach(structuredClone(doc), false)
+      return
+    }
+    await mkdir(this.domainsDir, { recursive: true })
+    this.lock = await acquireLock(this.dataDir)
+    try {
+      await this.loadFiles()
+    } catch (err) {
+      await this.lock.release()
+      this.lock = null
+      throw err
+    }
+  }
+
+  private async loadFiles (): Promise<void> {
+    const globalPath = join(this.dataDir as string, 'global.json')
+    const globalAdapter = new AtomicJsonFile<GlobalDoc>(globalPath, { fsync: this.fsync })
+    const existing = await readDataFile(globalAdapter, globalDocProblems)
+    if (existing === null) {
+      // First start on this directory: lay the seed down. global.json is written
+      // last, so a start interrupted half way simply starts over.
+      for (const name of await this.domainFileNames()) await unlink(this.domainPath(name))
+      for (const doc of this.seedDocs.values()) {
+        const d = this.attach(structuredClone(doc), true)
+        await d.db!.write()
+      }
+      this.globalDb = new Low(globalAdapter, { format: 1, web_users: structuredClone(this.seed.web_users) })
+      await this.globalDb.write()
+      this.setGlobal(this.globalDb.data)
+      return
+    }
+    this.globalDb = new Low(globalAdapter, existing)
+    this.setGlobal(existing)
+    for (const name of await this.domainFileNames()) {
+      const adapter = new AtomicJsonFile<DomainDoc>(this.domainPath(name), { fsync: this.fsync })
+      const doc = await readDataFile(adapter, d => domainDocProblems(d, name))
+      if (doc !== null) this.attach(doc, true)
+    }
+  }
+
+  private async domainFileNames (): Promise<string[]> {
+    const names = await readdir(this.domainsDir)
+    return names.filter(n => n.endsWith('.json') && !n.startsWith('.')).map(n => n.slice(0, -5))
+  }
+
+  private domainPath (name: string): string {
+    return join(this.domainsDir, `${name}.json`)
+  }
+
+  private setGlobal (doc: GlobalDoc): void {
+    this.global = doc
+    this.webUsersByName = new Map(doc.web_users.map(w => [w.username.toLowerCase(), w]))
+  }
+
+  private attach (doc: DomainDoc, persistent: boolean): Domain {
+    const state = new DomainState(doc)
+    let db: Low<DomainDoc> | null = null
+    let commit: GroupCommit | null = null
+    if (persistent) {
+      const adapter = new AtomicJsonFile<DomainDoc>(this.domainPath(doc.name), { fsync: this.fsync })
+      const lowDb = new Low<DomainDoc>(adapter, doc)
+      db = lowDb
+      commit = new GroupCommit(
+        async () => {
+          lowDb.data = state.doc
+          await lowDb.write()
+        },
+        async () => {
+          const onDisk = await adapter.read()
+          return () => { if (onDisk !== null) state.replace(onDisk) }
+        }
+      )
+    }
+    const domain = { state, db, commit }
+    this.domainMap.set(doc.name, domain)
+    return domain
+  }
+
+  // ---- reads ---------------------------------------------------------------
+
+  domain (name: string): DomainState | undefined {
+    return this.domainMap.get(name)?.state
+  }
+
+  domainNames (): string[] {
+    return [...this.domainMap.keys()].sort()
+  }
+
+  domains (): DomainState[] {
+    return [...this.domainMap.values()].map(d => d.state)
+  }
+
+  seedDomainNames (): string[] {
+    return [...this.seedDocs.keys()]
+  }
+
+  webUser (username: string): WebUser | undefined {
+    return this.webUsersByName.get(username.toLowerCase())
+  }
+
+  webUsers (): WebUser[] {
+    return this.global.web_users
+  }
+
+  userCount (): number {
+    let n = 0
+    for (const d of this.domainMap.values()) n += d.state.sortedUsers().length
+    return n
+  }
+
+  /** Which other domain holds a group with this id (for HQ's "not in the current domain"). */
+  groupDomain (id: string): string | undefined {
+    for (const [name, d] of this.domainMap) if (d.state.groupsById.has(id)) return name
+    return undefined
+  }
+
+  // ---- writes --------------------------------------------------------------
+
+  /**
+   * Runs `change` (synchronous: it validates, then mutates memory) and resolves
+   * once the change is on disk. A failed write rejects with DiskError after the
+   * domain's memory was rolled back to the file's content.
+   */
+  async mutate<T> (state: DomainState, change: () => T): Promise<T> {
+    const result = change()
+    await this.persist(state)
+    return result
+  }
+
+  async persist (state: DomainState): Promise<void> {
+    const d = this.domainMap.get(state.name)
+    if (d?.commit == null) return
+    try {
+      await d.commit.commit()
+    } catch (err) {
+      throw new DiskError(err as Error)
+    }
+  }
+
+  /** Puts one domain back to its seeded content. False when the seed has no such domain. */
+  async resetDomain (name: string): Promise<boolean> {
+    const seeded = this.seedDocs.get(name)
+    const d = this.domainMap.get(name)
+    if (seeded === undefined) return false
+    if (d === undefined) {
+      await this.createDomain(structuredClone(seeded))
+      return true
+    }
+    d.state.replace(structuredClone(seeded))
+    await this.persist(d.state)
+    return true
+  }
+
+  /** Everything back to the seed: seeded domains restored, others removed, web users restored. */
+  async resetAll (): Promise<void> {
+    await this.importState({
+      format: 1,
+      web_users: structuredClone(this.seed.web_users),
+      domains: Object.fromEntries([...this.seedDocs].map(([n, doc]) => [n, structuredClone(doc)]))
+    })
+  }
+
+  /** Adds a domain (the caller checked the name is free and the doc is valid). */
+  async createDomain (doc: DomainDoc): Promise<DomainState> {
+    const d = this.attach(doc, this.dataDir !== null)
+    if (d.db !== null) {
+      try {
+        await d.db.write()
+        await syncDirectory(this.domainsDir)
+      } catch (err) {
+        this.domainMap.delete(doc.name)
+        throw new DiskError(err as Error)
+      }
+    }
+    return d.state
+  }
+
+  async deleteDomain (name: string): Promise<boolean> {
+    const d = this.domainMap.get(name)
+    if (d === undefined) return false
+    this.domainMap.delete(name)
+    if (d.commit !== null) {
+      await d.commit.idle()
+      await unlink(this.domainPath(name)).catch(err => {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new DiskError(err as Error)
+      })
+    }
+    return true
+  }
+
+  exportState (): StateExport {
+    return {
+      format: 1,
+      web_users: structuredClone(this.global.web_users),
+      domains: Object.fromEntries(this.domainNames().map(n => [n, structuredClone(this.domainMap.get(n)!.state.doc)]))
+    }
+  }
+
+  /** Replaces the whole state (validated by the caller). */
+  async importState (state: StateExport): Promise<void> {
+    for (const name of [...this.domainMap.keys()]) {
+      if (!(name in state.domains)) await this.deleteDomain(name)
+    }
+    const writes: Promise<unknown>[] = []
+    for (const [name, doc] of Object.entries(state.domains)) {
+      const d = this.domainMap.get(name)
+      if (d === undefined) writes.push(this.createDomain(doc))
+      else {
+        d.state.replace(doc)
+        writes.push(this.persist(d.state))
+      }
+    }
+    this.global.web_users = state.web_users
+    this.setGlobal(this.global)
+    if (this.globalDb !== null) {
+      writes.push(this.globalDb.write().catch(err => { throw new DiskError(err as Error) }))
+    }
+    const results = await Promise.allSettled(writes)
+    const failed = results.find(r => r.status === 'rejected')
+    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason
+  }
+
+  /** Waits for pending writes and releases the data directory. */
+  async close (): Promise<void> {
+    for (const d of this.domainMap.values()) await d.commit?.idle()
+    await this.lock?.release()
+    this.lock = null
+  }
+}
+
+async function readDataFile<T> (adapter: AtomicJsonFile<T>, problemsOf: (doc: unknown) => string[]): Promise<T | null> {
+  let doc: T | null
+  try {
+    doc = await adapter.read()
+  } catch (err) {
+    const problem = err instanceof SyntaxError ? `not valid JSON (${err.message})` : `cannot read the data file (${(err as NodeJS.ErrnoException).code ?? String(err)})`
+    throw new StartupError(adapter.path, [problem])
+  }
+  if (doc === null) return null
+  const problems = problemsOf(doc)
+  if (problems.length > 0) throw new StartupError(adapter.path, problems)
+  return doc
+}

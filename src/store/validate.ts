@@ -1,0 +1,117 @@
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import type { TSchema } from '@sinclair/typebox'
+import { DomainDocSchema, GlobalDocSchema, SeedSchema, type DomainDoc, type GlobalDoc, type Seed, type SeedDomain } from './schema.js'
+
+const ID = /^[A-Za-z0-9_.-]{1,64}$/
+
+function compile<T extends TSchema> (schema: T) {
+  const check = TypeCompiler.Compile(schema)
+  return (value: unknown): string[] => {
+    if (check.Check(value)) return []
+    const out: string[] = []
+    for (const e of check.Errors(value)) {
+      out.push(`${e.path === '' ? '(top level)' : e.path}: ${e.message}`)
+      if (out.length >= 5) break
+    }
+    return out
+  }
+}
+
+const seedErrors = compile(SeedSchema)
+const domainErrors = compile(DomainDocSchema)
+const globalErrors = compile(GlobalDocSchema)
+
+/** Cross-references inside one domain: ids, memberships, locations, profiles. */
+export function domainReferenceErrors (domain: SeedDomain | DomainDoc, where = ''): string[] {
+  const out: string[] = []
+  const userIds = new Set<string>()
+  const usernames = new Set<string>()
+  const groups = new Map<string, Set<string>>()
+  const groupNames = new Set<string>()
+  const locations = new Set(domain.locations.map(l => l.id))
+  const profiles = new Set(domain.profiles.map(p => p.id))
+  for (const g of domain.groups) {
+    if (!ID.test(g.id)) out.push(`${where}groups: id '${g.id}' is not a usable id (letters, digits, '_', '.', '-')`)
+    if (groups.has(g.id)) out.push(`${where}groups: id '${g.id}' appears twice`)
+    if (groupNames.has(g.name)) out.push(`${where}groups: name '${g.name}' appears twice`)
+    groups.set(g.id, new Set(g.users))
+    groupNames.add(g.name)
+  }
+  for (const l of domain.locations) {
+    if (l.parent !== null && !locations.has(l.parent)) out.push(`${where}locations: '${l.id}' has an unknown parent '${l.parent}'`)
+  }
+  for (const u of domain.users) {
+    if (!ID.test(u.id)) out.push(`${where}users: id '${u.id}' is not a usable id (letters, digits, '_', '.', '-')`)
+    if (userIds.has(u.id)) out.push(`${where}users: id '${u.id}' appears twice`)
+    userIds.add(u.id)
+    const lower = u.username.toLowerCase()
+    if (usernames.has(lower)) out.push(`${where}users: username '${u.username}' appears twice`)
+    usernames.add(lower)
+    for (const gid of u.groups) {
+      const members = groups.get(gid)
+      if (members === undefined) out.push(`${where}users: '${u.id}' is in unknown group '${gid}'`)
+      else if (!members.has(u.id)) out.push(`${where}users: '${u.id}' lists group '${gid}' but the group does not list the user`)
+    }
+    for (const lid of u.locations) {
+      if (!locations.has(lid)) out.push(`${where}users: '${u.id}' has unknown location '${lid}'`)
+    }
+    if (u.primary_location !== null && !u.locations.includes(u.primary_location)) {
+      out.push(`${where}users: '${u.id}' has a primary_location that is not in its locations`)
+    }
+    if (u.primary_location === null && u.locations.length > 0) {
+      out.push(`${where}users: '${u.id}' has locations but no primary_location`)
+    }
+    if (u.profile_id !== null && !profiles.has(u.profile_id)) out.push(`${where}users: '${u.id}' has unknown profile ${u.profile_id}`)
+  }
+  const usersById = new Map(domain.users.map(u => [u.id, u]))
+  for (const g of domain.groups) {
+    for (const uid of g.users) {
+      const user = usersById.get(uid)
+      if (user === undefined) out.push(`${where}groups: '${g.id}' lists unknown user '${uid}'`)
+      else if (!user.groups.includes(g.id)) out.push(`${where}groups: '${g.id}' lists user '${uid}' but the user does not list the group`)
+    }
+  }
+  return out.slice(0, 10)
+}
+
+function webUserErrors (webUsers: GlobalDoc['web_users'], domains: string[] | null): string[] {
+  const out: string[] = []
+  const names = new Set<string>()
+  const keys = new Set<string>()
+  for (const w of webUsers) {
+    const lower = w.username.toLowerCase()
+    if (names.has(lower)) out.push(`web_users: username '${w.username}' appears twice`)
+    names.add(lower)
+    for (const k of w.api_keys) {
+      if (keys.has(k.key)) out.push(`web_users: an API key of '${w.username}' is used twice`)
+      keys.add(k.key)
+      if (domains !== null && k.domain !== null && !domains.includes(k.domain)) {
+        out.push(`web_users: an API key of '${w.username}' is scoped to unknown domain '${k.domain}'`)
+      }
+    }
+  }
+  return out
+}
+
+export function seedProblems (seed: unknown): string[] {
+  const shape = seedErrors(seed)
+  if (shape.length > 0) return shape
+  const s = seed as Seed
+  const out = webUserErrors(s.web_users, Object.keys(s.domains))
+  for (const [name, d] of Object.entries(s.domains)) out.push(...domainReferenceErrors(d, `domains/${name}/`))
+  return out
+}
+
+export function domainDocProblems (doc: unknown, expectedName?: string): string[] {
+  const shape = domainErrors(doc)
+  if (shape.length > 0) return shape
+  const d = doc as DomainDoc
+  if (expectedName !== undefined && d.name !== expectedName) return [`name: '${d.name}' does not match the file name '${expectedName}'`]
+  return domainReferenceErrors(d)
+}
+
+export function globalDocProblems (doc: unknown): string[] {
+  const shape = globalErrors(doc)
+  if (shape.length > 0) return shape
+  return webUserErrors((doc as GlobalDoc).web_users, null)
+}
