@@ -8,6 +8,7 @@ import { registerErrorHandling } from './http/errors.js'
 import { registerHqChecks } from './http/resource.js'
 import type { AppContext } from './http/context.js'
 import { userRoutes } from './routes/users.js'
+import { mockRoutes } from './routes/mock.js'
 import type { Store } from './store/store.js'
 
 export interface AppOptions {
@@ -77,5 +78,6 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   registerBodyParsers(app)
   registerHqChecks(app)
   await app.register(userRoutes)
+  await app.register(mockRoutes)
   return app
 }
