@@ -43,7 +43,8 @@ export function registerBodyParsers (app: FastifyInstance): void {
     }
   })
   app.addContentTypeParser('*', { parseAs: 'string' }, (req: FastifyRequest, body, done) => {
-    if (req.headers['content-type'] === undefined) {
+    const type = req.headers['content-type']
+    if (type === undefined || type.trim() === '') {
       try {
         done(null, parseJsonText(body as string))
       } catch (err) {

@@ -134,7 +134,7 @@ export type DomainDoc = Static<typeof DomainDocSchema>
 
 export const SeedSchema = Type.Object({
   web_users: Type.Array(WebUserSchema),
-  domains: Type.Record(DomainName, SeedDomainSchema)
+  domains: Type.Record(DomainName, SeedDomainSchema, { additionalProperties: false })
 }, { additionalProperties: false })
 export type Seed = Static<typeof SeedSchema>
 
