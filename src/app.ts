@@ -4,11 +4,17 @@ import { Authenticator } from './commcare/auth.js'
 import { RateLimiter } from './commcare/rate-limit.js'
 import type { UserDataMode } from './commcare/users.js'
 import { registerBodyParsers } from './http/body.js'
-import { registerErrorHandling } from './http/errors.js'
+import { frameworkErrorHandler, registerErrorHandling } from './http/errors.js'
 import { registerHqChecks } from './http/resource.js'
 import type { AppContext } from './http/context.js'
 import { userRoutes } from './routes/users.js'
+import { groupRoutes } from './routes/groups.js'
+import { locationRoutes } from './routes/locations.js'
+import { identityRoutes } from './routes/identity.js'
 import { mockRoutes } from './routes/mock.js'
+import { registerMockControl } from './mock/hooks.js'
+import { inspectorRoutes } from './routes/inspector.js'
+import { docsRoutes } from './routes/docs.js'
 import type { Store } from './store/store.js'
 
 export interface AppOptions {
@@ -51,7 +57,10 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
           }
         },
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // Ids of any length reach the handlers (Node's 16 KiB header limit bounds them),
+    // so a long unknown id gets the same answer as any unknown id.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
+    frameworkErrors: frameworkErrorHandler,
     exposeHeadRoutes: false,
     requestTimeout: (options.requestTimeout ?? 30) * 1000,
     connectionTimeout: (options.requestTimeout ?? 30) * 1000,
@@ -76,8 +85,15 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
 
   registerErrorHandling(app)
   registerBodyParsers(app)
+  // Journal and faults first: a fault answers before authentication, and every answer is journaled.
+  registerMockControl(app, { adminToken: options.adminToken, journalSize: options.journalSize })
   registerHqChecks(app)
   await app.register(userRoutes)
+  await app.register(groupRoutes)
+  await app.register(locationRoutes)
+  await app.register(identityRoutes)
   await app.register(mockRoutes)
+  await app.register(inspectorRoutes)
+  await app.register(docsRoutes)
   return app
 }

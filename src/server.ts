@@ -43,7 +43,14 @@ export async function startServer (config: Config): Promise<RunningServer> {
     close: async () => {
       // Fastify lets in-flight requests finish (and so their writes), then the
       // store waits for any flush still running and releases the data directory.
-      await app.close()
+      // A keep-alive connection whose request finishes during the close stays
+      // open and would hold the close up; close each one once it is idle.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50)
+      try {
+        await app.close()
+      } finally {
+        clearInterval(sweep)
+      }
       await store.close()
     }
   }
@@ -63,7 +70,8 @@ function banner (config: Config, server: RunningServer): string {
     lines.push('         also Basic, Digest, Bearer, or ?username=…&api_key=…')
   }
   lines.push(`  try:   curl -H 'Authorization: ApiKey <user>:<key>' ${server.url}/a/${server.store.domainNames()[0] ?? 'demo'}/api/v0.5/user/`)
-  if (config.adminToken !== null) lines.push('  /__mock/* requires the admin token')
+  lines.push(`  inspector: ${server.url}/__mock/   API docs: ${server.url}/__mock/docs`)
+  if (config.adminToken !== null) lines.push('  /__mock/* requires the admin token (open the inspector with ?token=<token>)')
   return lines.join('\n')
 }
 

@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { HqError, forbidden, unauthorized } from './errors.js'
-import { secretEquals, verifyPassword } from './passwords.js'
+import { matchesOffered, secretEquals, verifyPassword } from './passwords.js'
 import type { DomainState } from '../store/domain.js'
 import type { StoredUser, WebUser } from '../store/schema.js'
 
@@ -89,7 +89,8 @@ export class Authenticator {
 
   private apiKey (username: string, key: string): Identity {
     const user = this.source.webUser(username)
-    const found = user?.api_keys.find(k => secretEquals(k.key, key))
+    const matches = matchesOffered(key)
+    const found = user?.api_keys.find(k => matches(k.key))
     if (user === undefined || found === undefined) throw unauthorized('unknown user or wrong API key')
     if (!found.active) throw unauthorized('the API key is inactive')
     return { kind: 'web', user, scope: found.domain, via: 'apikey' }

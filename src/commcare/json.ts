@@ -20,21 +20,45 @@ export function dumps (value: unknown): string {
 }
 
 function dumpArray (items: unknown[]): string {
-  if (items.length === 0) return '[]'
+  const n = items.length
+  if (n === 0) return '[]'
   let out = '[' + dumps(items[0])
-  for (let i = 1; i < items.length; i++) out += ', ' + dumps(items[i])
+  for (let i = 1; i < n; i++) out += ', ' + dumps(items[i])
   return out + ']'
 }
 
+// Answers repeat the same few keys thousands of times: quote each once.
+const QUOTED = new Map<string, string>()
+const QUOTED_MAX = 10_000
+
+function quoteKey (key: string): string {
+  let quoted = QUOTED.get(key)
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key)
+    if (QUOTED.size < QUOTED_MAX) QUOTED.set(key, quoted)
+  }
+  return quoted
+}
+
+/** Most objects (renderUser's among them) are built in key order: check before sorting. */
+function sortedKeys (obj: object): string[] {
+  const keys = Object.keys(obj)
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1] > keys[i]) return keys.sort()
+  }
+  return keys
+}
+
 function dumpObject (obj: Record<string, unknown>): string {
-  const keys = Object.keys(obj).sort()
+  const keys = sortedKeys(obj)
   let out = '{'
-  let first = true
-  for (const key of keys) {
+  let sep = ''
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]
     const v = obj[key]
     if (v === undefined || typeof v === 'function') continue
-    out += (first ? '' : ', ') + JSON.stringify(key) + ': ' + dumps(v)
-    first = false
+    out += sep + quoteKey(key) + ': ' + (typeof v === 'string' ? JSON.stringify(v) : dumps(v))
+    sep = ', '
   }
   return out + '}'
 }

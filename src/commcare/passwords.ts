@@ -25,3 +25,23 @@ export function secretEquals (a: string, b: string): boolean {
   const db = createHash('sha256').update(b).digest()
   return timingSafeEqual(da, db)
 }
+
+// Stored secrets are few and fixed; their digests are kept so that checking an
+// offered key costs one hash per request, not two per stored key.
+const storedDigests = new Map<string, Buffer>()
+const STORED_DIGESTS_MAX = 10_000
+
+function storedDigest (stored: string): Buffer {
+  let digest = storedDigests.get(stored)
+  if (digest === undefined) {
+    digest = createHash('sha256').update(stored).digest()
+    if (storedDigests.size < STORED_DIGESTS_MAX) storedDigests.set(stored, digest)
+  }
+  return digest
+}
+
+/** `secretEquals(stored, offered)` for one offered secret against any number of stored ones. */
+export function matchesOffered (offered: string): (stored: string) => boolean {
+  const wanted = createHash('sha256').update(offered).digest()
+  return stored => timingSafeEqual(storedDigest(stored), wanted)
+}

@@ -33,9 +33,29 @@ function tooDeep (root: unknown): boolean {
   return false
 }
 
+/**
+ * HQ reads a body only in the handlers that use one: a method it answers with
+ * 405, or a DELETE, gets its answer whatever the body holds.
+ */
+function ignoresBody (req: FastifyRequest): boolean {
+  if (req.method === 'DELETE') return true
+  const hq = (req.routeOptions.config as { hq?: { methodNotAllowed?: boolean } }).hq
+  return hq?.methodNotAllowed === true
+}
+
 export function registerBodyParsers (app: FastifyInstance): void {
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser(/^application\/json(\s*;.*)?$/i, { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser(/^application\/json(\s*;.*)?$/i, { parseAs: 'string' }, (req, body, done) => {
+    if (ignoresBody(req)) {
+      done(null, undefined)
+      return
+    }
+    // No body is not an error here: DELETE and activate never read one (HQ does not
+    // either), and the handlers that need one answer "not valid JSON" themselves.
+    if (body === '') {
+      done(null, undefined)
+      return
+    }
     try {
       done(null, parseJsonText(body as string))
     } catch (err) {
@@ -43,8 +63,16 @@ export function registerBodyParsers (app: FastifyInstance): void {
     }
   })
   app.addContentTypeParser('*', { parseAs: 'string' }, (req: FastifyRequest, body, done) => {
+    if (ignoresBody(req)) {
+      done(null, undefined)
+      return
+    }
     const type = req.headers['content-type']
     if (type === undefined || type.trim() === '') {
+      if (body === '') {
+        done(null, undefined)
+        return
+      }
       try {
         done(null, parseJsonText(body as string))
       } catch (err) {

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { HqError, badRequest, notFoundEmpty, serverError } from '../commcare/errors.js'
 import { DiskError } from '../store/errors.js'
 import { NOT_JSON } from './body.js'
@@ -52,4 +52,18 @@ export function registerErrorHandling (app: FastifyInstance): void {
   app.setNotFoundHandler(async (request, reply) => {
     return sendHqError(reply, notFoundEmpty(`no such route: ${request.method} ${request.url.split('?', 1)[0].slice(0, 200)}`))
   })
+}
+
+/**
+ * Errors the router raises before any route or hook runs (a URL that does not
+ * decode, a path segment past the router's length limit): the same answer
+ * shapes as everything else instead of Fastify's own body, which echoes the URL.
+ */
+export function frameworkErrorHandler (err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const hq = err.code === 'FST_ERR_BAD_URL'
+    ? new HqError(400, { kind: 'empty' }, 'the URL path is not valid percent-encoded UTF-8')
+    : err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new HqError(414, { kind: 'empty' }, 'a segment of the URL path is too long')
+      : toHqError(err)
+  sendHqError(reply, hq)
 }

@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { resource } from '../http/resource.js'
-import { sendHq } from '../http/reply.js'
+import { headerSafe, sendHq } from '../http/reply.js'
 import { requireObject } from '../http/body.js'
-import { badRequest, serverError } from '../commcare/errors.js'
+import { badRequest, notFoundEmpty, serverError } from '../commcare/errors.js'
 import { paginate, last, truthyParam, type Query } from '../commcare/list.js'
-import { missingUserForGet, renderUser, updateUser, type UpdateContext } from '../commcare/users.js'
+import { missingUserForGet, renderUser, updateUser, userUri, type UpdateContext } from '../commcare/users.js'
+import { missingUserForAction, planCreate, retireUser, setActive } from '../commcare/create.js'
 import type { HqRouteConfig } from '../http/context.js'
 import type { DomainState } from '../store/domain.js'
 
@@ -12,7 +13,9 @@ import type { DomainState } from '../store/domain.js'
 
 export const USER_PATHS = {
   list: { 'v0.5': '/a/:domain/api/v0.5/user/', v1: '/a/:domain/api/user/v1/' },
-  detail: { 'v0.5': '/a/:domain/api/v0.5/user/:id/', v1: '/a/:domain/api/user/v1/:id/' }
+  detail: { 'v0.5': '/a/:domain/api/v0.5/user/:id/', v1: '/a/:domain/api/user/v1/:id/' },
+  activate: { 'v0.5': '/a/:domain/api/v0.5/user/:id/activate/', v1: '/a/:domain/api/user/v1/:id/activate/' },
+  deactivate: { 'v0.5': '/a/:domain/api/v0.5/user/:id/deactivate/', v1: '/a/:domain/api/user/v1/:id/deactivate/' }
 } as const
 
 export function styleOf (request: FastifyRequest): HqRouteConfig['hq']['style'] {
@@ -56,6 +59,21 @@ export async function userRoutes (app: FastifyInstance): Promise<void> {
       }
       const page = paginate(users, query)
       return sendHq(reply, 200, { meta: page.meta, objects: page.objects.map(u => renderUser(domain, u, style)) })
+    },
+    POST: async (request, reply) => {
+      const domain = domainOf(request)
+      const body = requireObject(request.body)
+      // A create changes no existing user in place (the new one and groups are written anyway).
+      const created = await app.ctx.store.mutate(domain, () => {
+        const plan = planCreate(updateContext(app, domain), body)
+        plan.apply()
+        return { id: plan.user.id, ignored: plan.ignored }
+      }, [])
+      if (created.ignored.length > 0) {
+        reply.header('x-mock-reason', headerSafe(`created; HQ silently ignores these field errors on create: ${created.ignored.join('; ')}`))
+      }
+      reply.header('location', userUri(domain.name, created.id, styleOf(request)))
+      return sendHq(reply, 201, { id: created.id })
     }
   })
 
@@ -77,11 +95,34 @@ export async function userRoutes (app: FastifyInstance): Promise<void> {
       }
       // Rendered inside the change, so the answer shows this request's result
       // even if another change lands while the write is on its way to disk.
+      // Only this user (and group documents) can change, so only it is serialized again.
       const answer = await app.ctx.store.mutate(domain, () => {
         updateUser(updateContext(app, domain), user, body)
         return renderUser(domain, user, styleOf(request))
-      })
+      }, [user])
       return sendHq(reply, 200, answer)
+    },
+    DELETE: async (request, reply) => {
+      const domain = domainOf(request)
+      const { id } = request.params as { id: string }
+      const user = domain.liveUser(id)
+      if (user === undefined) throw notFoundEmpty(`no mobile worker '${id}' in domain '${domain.name}' (or it was already retired): HQ raises NotFound, answered 404`)
+      await app.ctx.store.mutate(domain, () => retireUser(domain, user), [user])
+      // tastypie builds this answer itself (HttpNoContent): no body, no CORS headers.
+      return reply.code(204).send()
     }
   })
+
+  for (const action of ['activate', 'deactivate'] as const) {
+    resource(app, { scope: 'domain', paths: USER_PATHS[action] }, {
+      POST: async (request, reply) => {
+        const domain = domainOf(request)
+        const { id } = request.params as { id: string }
+        const user = domain.liveUser(id)
+        if (user === undefined) throw missingUserForAction(id, action)
+        await app.ctx.store.mutate(domain, () => setActive(domain, user, action === 'activate'), [user])
+        return sendHq(reply, 202, {})
+      }
+    })
+  }
 }

@@ -1,4 +1,4 @@
-import { open, rename, unlink, readFile } from 'node:fs/promises'
+import { open, readdir, rename, unlink, readFile, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { Adapter } from 'lowdb'
 
@@ -13,10 +13,12 @@ let sequence = 0
 export class AtomicJsonFile<T> implements Adapter<T> {
   readonly path: string
   private readonly fsync: boolean
+  private readonly serialize: (data: T) => string | Buffer[]
 
-  constructor (path: string, options: { fsync?: boolean } = {}) {
+  constructor (path: string, options: { fsync?: boolean, serialize?: (data: T) => string | Buffer[] } = {}) {
     this.path = path
     this.fsync = options.fsync ?? true
+    this.serialize = options.serialize ?? (data => JSON.stringify(data))
   }
 
   async read (): Promise<T | null> {
@@ -33,12 +35,12 @@ export class AtomicJsonFile<T> implements Adapter<T> {
   async write (data: T): Promise<void> {
     // Serialize first, synchronously: the file gets the state as of this call,
     // whatever changes arrive while the bytes are on their way to the disk.
-    const text = JSON.stringify(data)
+    const text = this.serialize(data)
     const tmp = join(dirname(this.path), `.${basename(this.path)}.${process.pid}.${++sequence}.tmp`)
     try {
       const fh = await open(tmp, 'w')
       try {
-        await fh.writeFile(text, 'utf8')
+        await writeAll(fh, typeof text === 'string' ? [Buffer.from(text)] : text)
         if (this.fsync) await fh.sync()
       } finally {
         await fh.close()
@@ -52,6 +54,16 @@ export class AtomicJsonFile<T> implements Adapter<T> {
   }
 }
 
+/** Writes the pieces in one call where the system takes them all (writeFile would make one per 512 KiB). */
+export async function writeAll (fh: FileHandle, pieces: Buffer[]): Promise<void> {
+  let total = 0
+  for (const p of pieces) total += p.length
+  const done = (await fh.writev(pieces, 0)).bytesWritten
+  if (done === total) return
+  const rest = Buffer.concat(pieces).subarray(done)
+  for (let at = 0; at < rest.length;) at += (await fh.write(rest, at, rest.length - at, done + at)).bytesWritten
+}
+
 /** Makes a rename in `dir` durable. Some file systems refuse; that is not an error. */
 export async function syncDirectory (dir: string): Promise<void> {
   let fh
@@ -62,5 +74,17 @@ export async function syncDirectory (dir: string): Promise<void> {
     // EISDIR/EINVAL/EPERM on platforms that cannot fsync a directory
   } finally {
     await fh?.close().catch(() => {})
+  }
+}
+
+const TEMP_FILE = /^\..+\.\d+\.\d+\.tmp$/
+
+/**
+ * Removes temporary files a killed process left half written. Only the holder
+ * of the data directory's lock may call this: no other writer can be running.
+ */
+export async function removeStaleTemps (dir: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (TEMP_FILE.test(name)) await unlink(join(dir, name)).catch(() => {})
   }
 }

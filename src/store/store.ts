@@ -1,8 +1,9 @@
 import { readFile, mkdir, readdir, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { Low } from 'lowdb'
-import { AtomicJsonFile, syncDirectory } from './atomic-file.js'
+import { AtomicJsonFile, removeStaleTemps, syncDirectory } from './atomic-file.js'
 import { GroupCommit } from './group-commit.js'
+import { DomainSerializer } from './domain-file.js'
 import { DomainState } from './domain.js'
 import { acquireLock, type Lock } from './lock.js'
 import { DiskError, StartupError } from './errors.js'
@@ -30,6 +31,7 @@ interface Domain {
   state: DomainState
   db: Low<DomainDoc> | null
   commit: GroupCommit | null
+  serializer: DomainSerializer | null
 }
 
 export async function readSeed (path: string): Promise<Seed> {
@@ -79,7 +81,7 @@ export class Store {
   readonly seedPath: string
   readonly dataDir: string | null
   private seed!: Seed
-  private seedDocs = new Map<string, DomainDoc>()
+  private seedDocsCache: Map<string, DomainDoc> | null = null
   private readonly domainMap = new Map<string, Domain>()
   private globalDb: Low<GlobalDoc> | null = null
   private global!: GlobalDoc
@@ -103,6 +105,14 @@ export class Store {
     return this.dataDir === null
   }
 
+  /** The seed's domains as stored documents, converted on first use: a restart on existing data never needs them. */
+  private get seedDocs (): Map<string, DomainDoc> {
+    if (this.seedDocsCache === null) {
+      this.seedDocsCache = new Map(Object.entries(this.seed.domains).map(([name, d]) => [name, domainFromSeed(name, d)]))
+    }
+    return this.seedDocsCache
+  }
+
   private get domainsDir (): string {
     return join(this.dataDir as string, 'domains')
   }
@@ -114,7 +124,6 @@ export class Store {
 
   private async load (): Promise<void> {
     this.seed = await readSeed(this.seedPath)
-    for (const [name, d] of Object.entries(this.seed.domains)) this.seedDocs.set(name, domainFromSeed(name, d))
     if (this.dataDir === null) {
       this.setGlobal({ format: 1, web_users: structuredClone(this.seed.web_users) })
       for (const [name, doc] of this.seedDocs) this.attach(structuredClone(doc), false)
@@ -123,6 +132,8 @@ export class Store {
     await mkdir(this.domainsDir, { recursive: true })
     this.lock = await acquireLock(this.dataDir)
     try {
+      await removeStaleTemps(this.dataDir)
+      await removeStaleTemps(this.domainsDir)
       await this.loadFiles()
     } catch (err) {
       await this.lock.release()
@@ -175,8 +186,10 @@ export class Store {
     const state = new DomainState(doc)
     let db: Low<DomainDoc> | null = null
     let commit: GroupCommit | null = null
+    let serializer: DomainSerializer | null = null
     if (persistent) {
-      const adapter = new AtomicJsonFile<DomainDoc>(this.domainPath(doc.name), { fsync: this.fsync })
+      const users = serializer = new DomainSerializer()
+      const adapter = new AtomicJsonFile<DomainDoc>(this.domainPath(doc.name), { fsync: this.fsync, serialize: d => users.serialize(d) })
       const lowDb = new Low<DomainDoc>(adapter, doc)
       db = lowDb
       commit = new GroupCommit(
@@ -190,7 +203,7 @@ export class Store {
         }
       )
     }
-    const domain = { state, db, commit }
+    const domain = { state, db, commit, serializer }
     this.domainMap.set(doc.name, domain)
     return domain
   }
@@ -210,7 +223,7 @@ export class Store {
   }
 
   seedDomainNames (): string[] {
-    return [...this.seedDocs.keys()]
+    return Object.keys(this.seed.domains)
   }
 
   webUser (username: string): WebUser | undefined {
@@ -239,14 +252,37 @@ export class Store {
    * Runs `change` (synchronous: it validates, then mutates memory) and resolves
    * once the change is on disk. A failed write rejects with DiskError after the
    * domain's memory was rolled back to the file's content.
+   *
+   * `touched` may name the only users already in the domain that `change` can
+   * modify in place (new users, groups and the rest of the document need no
+   * mention); the flush then serializes just those users again. Without it
+   * every user is serialized again, which is always correct.
    */
-  async mutate<T> (state: DomainState, change: () => T): Promise<T> {
-    const result = change()
-    await this.persist(state)
+  async mutate<T> (state: DomainState, change: () => T, touched?: Iterable<StoredUser>): Promise<T> {
+    let result: T
+    try {
+      result = change()
+    } finally {
+      // Even a change that failed half way leaves memory and file to agree at the next flush.
+      this.changed(state, touched)
+    }
+    await this.commit(state)
     return result
   }
 
   async persist (state: DomainState): Promise<void> {
+    this.changed(state)
+    await this.commit(state)
+  }
+
+  private changed (state: DomainState, touched?: Iterable<StoredUser>): void {
+    const serializer = this.domainMap.get(state.name)?.serializer
+    if (serializer == null) return
+    if (touched === undefined) serializer.changedAll()
+    else serializer.changedUsers(touched)
+  }
+
+  private async commit (state: DomainState): Promise<void> {
     const d = this.domainMap.get(state.name)
     if (d?.commit == null) return
     try {

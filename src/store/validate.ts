@@ -1,6 +1,6 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { TSchema } from '@sinclair/typebox'
-import { DomainDocSchema, GlobalDocSchema, SeedSchema, type DomainDoc, type GlobalDoc, type Seed, type SeedDomain } from './schema.js'
+import { DomainDocSchema, GlobalDocSchema, SeedDomainSchema, SeedSchema, type DomainDoc, type GlobalDoc, type Seed, type SeedDomain } from './schema.js'
 
 const ID = /^[A-Za-z0-9_.-]{1,64}$/
 
@@ -20,6 +20,7 @@ function compile<T extends TSchema> (schema: T) {
 const seedErrors = compile(SeedSchema)
 const domainErrors = compile(DomainDocSchema)
 const globalErrors = compile(GlobalDocSchema)
+const seedDomainErrors = compile(SeedDomainSchema)
 
 /** Cross-references inside one domain: ids, memberships, locations, profiles. */
 export function domainReferenceErrors (domain: SeedDomain | DomainDoc, where = ''): string[] {
@@ -100,6 +101,13 @@ export function seedProblems (seed: unknown): string[] {
   const out = webUserErrors(s.web_users, Object.keys(s.domains))
   for (const [name, d] of Object.entries(s.domains)) out.push(...domainReferenceErrors(d, `domains/${name}/`))
   return out
+}
+
+/** One domain in the seed's shape (as posted to create a domain on the fly). */
+export function seedDomainProblems (domain: unknown, where = ''): string[] {
+  const shape = seedDomainErrors(domain)
+  if (shape.length > 0) return shape.map(p => where + p)
+  return domainReferenceErrors(domain as SeedDomain, where)
 }
 
 export function domainDocProblems (doc: unknown, expectedName?: string): string[] {

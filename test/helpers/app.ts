@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import { buildApp, type AppOptions } from '../../src/app.js'
 import { Store } from '../../src/store/store.js'
+import { checkResponses } from './openapi.js'
 
 export const SEED = fileURLToPath(new URL('../../seed/default.json', import.meta.url))
 
@@ -37,10 +38,21 @@ export const DOCS_SAMPLE_PUT = {
   user_data: { chw_id: '13/43/DFA' }
 }
 
-/** The app on an in-memory store of the bundled seed, closed when the test ends. */
-export async function build (t: Test, options: Partial<AppOptions> = {}) {
-  const store = options.store ?? await Store.open({ seedPath: SEED, dataDir: null })
-  const app = await buildApp({ ...options, store })
+export interface BuildOptions extends Partial<AppOptions> {
+  /** Check every answer against openapi.yaml and fail `t` on a mismatch (default true). */
+  checkResponses?: boolean
+}
+
+/**
+ * The app on an in-memory store of the bundled seed, closed when the test ends.
+ * Every answer it gives is checked against openapi.yaml (status, headers,
+ * content type, body); a mismatch fails `t` naming route, status and schema path.
+ */
+export async function build (t: Test, options: BuildOptions = {}) {
+  const { checkResponses: check = true, ...appOptions } = options
+  const store = appOptions.store ?? await Store.open({ seedPath: SEED, dataDir: null })
+  const app = await buildApp({ ...appOptions, store })
+  if (check) checkResponses(app, problem => t.fail(problem))
   t.teardown(() => app.close())
   return app
 }

@@ -133,3 +133,13 @@ t.test('rate limit of a domain (BEHAVIOR §10)', async t => {
   t.equal(limited.headers['retry-after'], '30')
   t.equal((await get('/a/other/api/v0.5/user/')).statusCode, 200, 'another domain is unaffected')
 })
+
+t.test('a method HQ answers with 405, or a DELETE, ignores a bad body', async t => {
+  const app = await build(t)
+  const patch = await app.inject({ method: 'PATCH', url: USER, headers: { 'content-type': 'application/json' }, payload: '{bad' })
+  t.equal(patch.statusCode, 405)
+  const form = await app.inject({ method: 'PATCH', url: USER, headers: { 'content-type': 'text/plain' }, payload: 'x' })
+  t.equal(form.statusCode, 405)
+  const del = await app.inject({ method: 'DELETE', url: USER, headers: { authorization: ADMIN, 'content-type': 'application/json' }, payload: '{bad' })
+  t.equal(del.statusCode, 204)
+})

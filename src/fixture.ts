@@ -1,0 +1,93 @@
+import type { FastifyInstance } from 'fastify'
+import { buildApp, type AppOptions } from './app.js'
+import { BUNDLED_SEED } from './config.js'
+import { Store } from './store/store.js'
+import type { SeedDomain } from './store/schema.js'
+import type { DomainSummary, MockState } from './mock/control.js'
+import type { FaultRule, FaultRuleInput } from './mock/faults.js'
+import type { JournalEntry, JournalFilter } from './mock/journal.js'
+
+// The mock as an in-process test fixture: a real HTTP server on a free port,
+// in memory by default, with the test-control API as plain functions.
+
+export interface MockServerOptions extends Omit<AppOptions, 'store'> {
+  /** Seed file (default: the bundled seed/default.json). */
+  seed?: string
+  /** Data directory; null (default) keeps everything in memory. */
+  dataDir?: string | null
+  /** fsync writes when a data directory is used (default true). */
+  fsync?: boolean
+  /** Address to listen on (default 127.0.0.1). */
+  host?: string
+  /** Port (default 0: any free one). */
+  port?: number
+}
+
+export interface MockServer {
+  /** Base URL, e.g. `http://127.0.0.1:41234` (no trailing slash). */
+  url: string
+  port: number
+  app: FastifyInstance
+  store: Store
+  /** Everything back to the seed, or one domain back to its seed (or to what it was created with). */
+  reset: (domain?: string) => Promise<void>
+  /** Journal entries, newest first (all that match unless `limit` is given). */
+  requests: (filter?: JournalFilter) => JournalEntry[]
+  /** Clears the journal, or only the entries that match the filter. */
+  clearRequests: (filter?: Omit<JournalFilter, 'limit'>) => void
+  addFault: (rule: FaultRuleInput) => FaultRule
+  faults: () => FaultRule[]
+  clearFaults: () => void
+  /** A new domain: a copy of an existing domain (by name) or built from a seed-domain object. */
+  createDomain: (name: string, from: string | SeedDomain) => Promise<DomainSummary>
+  deleteDomain: (name: string) => Promise<void>
+  domains: () => DomainSummary[]
+  exportState: () => MockState
+  importState: (state: MockState) => Promise<void>
+  close: () => Promise<void>
+}
+
+/** Starts the mock in this process; `await server.close()` when done. */
+export async function startMockServer (options: MockServerOptions = {}): Promise<MockServer> {
+  const { seed, dataDir, fsync, host = '127.0.0.1', port = 0, ...appOptions } = options
+  const store = await Store.open({ seedPath: seed ?? BUNDLED_SEED, dataDir: dataDir ?? null, fsync })
+  let app: FastifyInstance
+  try {
+    app = await buildApp({ ...appOptions, store })
+    await app.listen({ host, port })
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+  const address = app.server.address()
+  const actualPort = typeof address === 'object' && address !== null ? address.port : port
+  const mock = app.mock
+  let closed: Promise<void> | null = null
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`,
+    port: actualPort,
+    app,
+    store,
+    reset: async domain => {
+      if (domain === undefined) await mock.resetAll()
+      else await mock.resetDomain(domain)
+    },
+    requests: filter => structuredClone(mock.journal.list(filter)),
+    clearRequests: filter => { mock.journal.remove(filter) },
+    addFault: rule => mock.faults.add(rule),
+    faults: () => mock.faults.list(),
+    clearFaults: () => mock.faults.clear(),
+    createDomain: async (name, from) => mock.createDomain(name, typeof from === 'string' ? { from } : { seed: from }),
+    deleteDomain: async name => mock.deleteDomain(name),
+    domains: () => mock.listDomains(),
+    exportState: () => mock.exportState(),
+    importState: async state => { await mock.importState(state) },
+    close: async () => {
+      closed ??= (async () => {
+        await app.close()
+        await store.close()
+      })()
+      return closed
+    }
+  }
+}

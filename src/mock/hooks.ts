@@ -1,0 +1,194 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { dumps } from '../commcare/json.js'
+import { headerSafe } from '../http/reply.js'
+import { MockApiError } from '../http/errors.js'
+import { MockControl } from './control.js'
+import { Faults, parseFaultHeader, type FaultDecision } from './faults.js'
+import { DEFAULT_JOURNAL_SIZE, JOURNAL_BODY_LIMIT, Journal, type AppliedFault, type RawEntry } from './journal.js'
+import { domainOfPath, isMockPath, pathOf } from './match.js'
+import { redactAuthorization, redactQuery, redactValue } from './redact.js'
+
+// Journal and faults hook into every request outside /__mock/. They must be
+// registered before the CommCare checks (domain, auth, rate limit), so a fault
+// answers before authentication and every answer, 401 and 404 included, is
+// journaled.
+
+export interface MockControlOptions {
+  adminToken?: string | null
+  journalSize?: number
+}
+
+const REQUEST_HEADERS = ['authorization', 'content-type', 'content-length', 'accept', 'user-agent', 'x-mock-fault']
+const RESPONSE_HEADERS = ['content-type', 'content-length', 'allow', 'www-authenticate', 'retry-after', 'location', 'x-mock-reason', 'x-mock-warning']
+
+interface Trace {
+  start: number
+  path: string
+  domain: string | null
+  body: unknown
+  bodyTruncated: boolean
+  payload: string | Buffer | null
+  fault: AppliedFault | null
+  recorded: boolean
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Reset, domains, journal and faults of the test-control API. */
+    mock: MockControl
+  }
+  interface FastifyRequest {
+    mockTrace: Trace | null
+  }
+}
+
+function pickHeaders (source: Record<string, unknown>, names: string[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const name of names) {
+    const v = source[name]
+    if (v === undefined) continue
+    const text = Array.isArray(v) ? v.join(', ') : String(v)
+    out[name] = name === 'authorization' ? redactAuthorization(text) : text
+  }
+  return out
+}
+
+function record (journal: Journal, request: FastifyRequest, reply: FastifyReply, trace: Trace, status: number): void {
+  trace.recorded = true
+  const payload = trace.payload
+  let kept: string | Buffer | null = payload
+  let truncated = false
+  if (payload !== null && payload.length > JOURNAL_BODY_LIMIT) {
+    kept = (typeof payload === 'string' ? payload : payload.toString('utf8')).slice(0, JOURNAL_BODY_LIMIT)
+    truncated = true
+  }
+  const headers = reply.getHeaders() as Record<string, unknown>
+  const reason = headers['x-mock-reason']
+  const raw: RawEntry = {
+    method: request.method,
+    path: trace.path,
+    query: redactQuery(request.query as Record<string, unknown> ?? {}),
+    domain: trace.domain,
+    status,
+    duration_ms: Math.round(reply.elapsedTime * 10) / 10,
+    request: {
+      headers: pickHeaders(request.headers, REQUEST_HEADERS),
+      body: trace.body === undefined ? null : trace.body
+    },
+    response: {
+      status,
+      headers: status === 0 ? {} : pickHeaders(headers, RESPONSE_HEADERS),
+      payload: status === 0 ? null : kept,
+      contentType: typeof headers['content-type'] === 'string' ? headers['content-type'] : undefined
+    },
+    reason: typeof reason === 'string' ? reason : null,
+    fault: trace.fault
+  }
+  if (trace.bodyTruncated) raw.request.body_truncated = true
+  if (truncated) raw.response.body_truncated = true
+  journal.record(raw, trace.start)
+}
+
+function applied (d: FaultDecision): AppliedFault {
+  const out: AppliedFault = { rule: d.source }
+  if (d.status !== undefined) out.status = d.status
+  if (d.delayMs > 0) out.delay_ms = d.delayMs
+  if (d.reset) out.reset_connection = true
+  return out
+}
+
+/** Sends a faulted answer: empty unless the rule gives a body (a string as text, anything else as JSON). */
+function sendFault (reply: FastifyReply, d: FaultDecision): FastifyReply {
+  reply.code(d.status!)
+  const body = d.body
+  if (body === undefined || d.status === 204 || d.status === 304) {
+    reply.removeHeader('content-type')
+  } else if (typeof body === 'string') {
+    reply.type('text/plain; charset=utf-8')
+  } else {
+    reply.type('application/json')
+  }
+  if (d.headers !== undefined) reply.headers(d.headers)
+  reply.header('x-mock-reason', headerSafe(d.reason))
+  if (body === undefined || d.status === 204 || d.status === 304) return reply.send()
+  return reply.send(typeof body === 'string' ? body : Buffer.from(dumps(body), 'utf8'))
+}
+
+export function registerMockControl (app: FastifyInstance, options: MockControlOptions): MockControl {
+  const journal = new Journal(options.journalSize ?? DEFAULT_JOURNAL_SIZE)
+  const faults = new Faults()
+  const control = new MockControl(app.ctx.store, journal, faults, app.ctx.rateLimiter)
+  app.decorate('mock', control)
+  app.decorate('mockAdminToken', options.adminToken === undefined || options.adminToken === '' ? null : options.adminToken)
+  app.decorateRequest('mockTrace', null)
+
+  app.addHook('onRequest', async (request, reply) => {
+    const path = pathOf(request.url)
+    if (isMockPath(path)) return
+    const trace: Trace = {
+      start: Date.now(),
+      path,
+      domain: domainOfPath(path),
+      body: undefined,
+      bodyTruncated: false,
+      payload: null,
+      fault: null,
+      recorded: false
+    }
+    request.mockTrace = trace
+    if (faults.size === 0 && request.headers['x-mock-fault'] === undefined) return
+
+    let decision: FaultDecision | null
+    const header = request.headers['x-mock-fault']
+    if (header !== undefined) {
+      try {
+        decision = parseFaultHeader(Array.isArray(header) ? header.join(';') : header)
+      } catch (err) {
+        const message = (err as MockApiError).message
+        return reply.code(400).header('x-mock-reason', headerSafe(message)).send({ error: message })
+      }
+    } else {
+      decision = faults.decide(request.method, path, trace.domain)
+    }
+    if (decision === null) return
+    trace.fault = applied(decision)
+    if (decision.delayMs > 0) await sleep(decision.delayMs)
+    if (decision.reset) {
+      record(journal, request, reply, trace, 0)
+      reply.hijack()
+      request.raw.socket?.destroy()
+      reply.raw.destroy()
+      return reply
+    }
+    if (decision.status !== undefined) return sendFault(reply, decision)
+  })
+
+  if (!journal.enabled) return control
+
+  // Callback-style hooks: no promise per request on the hot path.
+  app.addHook('preHandler', (request, _reply, done) => {
+    const trace = request.mockTrace
+    if (trace !== null && request.body !== undefined) {
+      // A copy, with secrets replaced, of bodies up to the journal's limit; larger ones are not kept.
+      const length = Number(request.headers['content-length'] ?? 0)
+      if (length > JOURNAL_BODY_LIMIT) trace.bodyTruncated = true
+      else trace.body = redactValue(request.body)
+    }
+    done()
+  })
+
+  app.addHook('onSend', (request, _reply, payload, done) => {
+    const trace = request.mockTrace
+    if (trace !== null) trace.payload = typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : null
+    done(null, payload)
+  })
+
+  app.addHook('onResponse', (request, reply, done) => {
+    const trace = request.mockTrace
+    if (trace !== null && !trace.recorded) record(journal, request, reply, trace, reply.statusCode)
+    done()
+  })
+
+  return control
+}

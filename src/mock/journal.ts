@@ -1,0 +1,221 @@
+import { MockApiError } from '../http/errors.js'
+import { pathMatcher, statusMatcher } from './match.js'
+import { redactValue } from './redact.js'
+
+// The request journal: a ring buffer of the CommCare-API requests, newest
+// last, that never holds more than its capacity. Entries keep the response
+// payload as it was sent and turn it into JSON only when read, so recording
+// stays cheap on the request path.
+
+/** Request and response bodies longer than this (in characters) are kept truncated. */
+export const JOURNAL_BODY_LIMIT = 64 * 1024
+
+export const DEFAULT_JOURNAL_SIZE = 1000
+
+export interface AppliedFault {
+  /** The rule's id, or `header` for an `X-Mock-Fault` request header. */
+  rule: string
+  status?: number
+  delay_ms?: number
+  reset_connection?: boolean
+}
+
+export interface JournalEntry {
+  /** Increases by one per recorded request, across clears; usable as `since`. */
+  id: number
+  /** When the request arrived (ISO 8601). */
+  time: string
+  method: string
+  path: string
+  query: Record<string, unknown>
+  /** The `{domain}` of `/a/{domain}/…`, or null. */
+  domain: string | null
+  /** The status answered; 0 when a fault reset the connection. */
+  status: number
+  duration_ms: number
+  request: {
+    headers: Record<string, string>
+    /** The parsed JSON body; null when there was none or it was never read (e.g. a 401 before the body). */
+    body: unknown
+    body_truncated?: true
+  }
+  response: {
+    status: number
+    headers: Record<string, string>
+    /** Parsed JSON when the answer was JSON, else text; null when empty. */
+    body: unknown
+    body_truncated?: true
+  }
+  /** The answer's `X-Mock-Reason`, if any. */
+  reason: string | null
+  fault: AppliedFault | null
+}
+
+export interface JournalFilter {
+  method?: string
+  /** A path pattern: with `*` a whole-path glob, else a substring. */
+  path?: string
+  domain?: string
+  /** `429`, or a class such as `4xx`. */
+  status?: number | string
+  /** An ISO time (entries at or after it) or an entry id (entries after it). */
+  since?: string | number
+  /** Most entries to return (newest first). */
+  limit?: number
+}
+
+/** What the hooks hand over; the response body stays raw until read. */
+export interface RawEntry extends Omit<JournalEntry, 'id' | 'time' | 'response'> {
+  response: {
+    status: number
+    headers: Record<string, string>
+    payload: string | Buffer | null
+    contentType: string | undefined
+    body_truncated?: true
+  }
+}
+
+interface Stored extends RawEntry {
+  id: number
+  timeMs: number
+}
+
+export class Journal {
+  private buffer: Array<Stored | undefined>
+  private next = 0
+  private length = 0
+  private lastId = 0
+
+  constructor (readonly capacity: number = DEFAULT_JOURNAL_SIZE) {
+    this.buffer = new Array<Stored | undefined>(capacity)
+  }
+
+  get enabled (): boolean {
+    return this.capacity > 0
+  }
+
+  get size (): number {
+    return this.length
+  }
+
+  record (raw: RawEntry, timeMs: number): void {
+    if (this.capacity === 0) return
+    const entry: Stored = Object.assign(raw, { id: ++this.lastId, timeMs })
+    this.buffer[this.next] = entry
+    this.next = (this.next + 1) % this.capacity
+    if (this.length < this.capacity) this.length++
+  }
+
+  /** Newest first. */
+  private * newestFirst (): Generator<Stored> {
+    for (let i = 1; i <= this.length; i++) {
+      yield this.buffer[(this.next - i + this.capacity) % this.capacity]!
+    }
+  }
+
+  list (filter: JournalFilter = {}): JournalEntry[] {
+    const match = compileFilter(filter)
+    const limit = filter.limit ?? Infinity
+    const out: JournalEntry[] = []
+    for (const e of this.newestFirst()) {
+      if (out.length >= limit) break
+      if (match(e)) out.push(view(e))
+    }
+    return out
+  }
+
+  count (filter: JournalFilter = {}): number {
+    const match = compileFilter(filter)
+    let n = 0
+    for (const e of this.newestFirst()) if (match(e)) n++
+    return n
+  }
+
+  /** Removes the entries that match (all of them without a filter); returns how many. */
+  remove (filter: JournalFilter = {}): number {
+    const match = compileFilter({ ...filter, limit: undefined })
+    const kept: Stored[] = []
+    for (const e of this.newestFirst()) if (!match(e)) kept.push(e)
+    const removed = this.length - kept.length
+    this.buffer = new Array<Stored | undefined>(this.capacity)
+    this.next = 0
+    this.length = 0
+    for (const e of kept.reverse()) {
+      this.buffer[this.next++] = e
+      this.length++
+    }
+    if (this.capacity > 0) this.next %= this.capacity
+    return removed
+  }
+
+  clear (): void {
+    this.remove()
+  }
+}
+
+function compileFilter (filter: JournalFilter): (e: Stored) => boolean {
+  const tests: Array<(e: Stored) => boolean> = []
+  if (filter.method !== undefined && filter.method !== '') {
+    const method = filter.method.toUpperCase()
+    tests.push(e => e.method === method)
+  }
+  if (filter.path !== undefined && filter.path !== '') {
+    const m = pathMatcher(filter.path)
+    tests.push(e => m(e.path))
+  }
+  if (filter.domain !== undefined && filter.domain !== '') {
+    const domain = filter.domain
+    tests.push(e => e.domain === domain)
+  }
+  if (filter.status !== undefined && filter.status !== '') {
+    const m = statusMatcher(filter.status)
+    tests.push(e => m(e.status))
+  }
+  if (filter.since !== undefined && filter.since !== '') {
+    const since = String(filter.since)
+    if (/^\d+$/.test(since)) {
+      const id = Number(since)
+      tests.push(e => e.id > id)
+    } else {
+      const t = Date.parse(since)
+      if (Number.isNaN(t)) throw new MockApiError(400, `since must be an ISO 8601 time or an entry id, not '${since}'`)
+      tests.push(e => e.timeMs >= t)
+    }
+  }
+  return e => tests.every(test => test(e))
+}
+
+function view (e: Stored): JournalEntry {
+  // Built on every read: the response body is parsed only when someone asks.
+  const { payload, contentType, body_truncated: truncated, ...response } = e.response
+  const out: JournalEntry = {
+    id: e.id,
+    time: new Date(e.timeMs).toISOString(),
+    method: e.method,
+    path: e.path,
+    query: e.query,
+    domain: e.domain,
+    status: e.status,
+    duration_ms: e.duration_ms,
+    request: e.request,
+    response: { ...response, body: decodeBody(payload, contentType, truncated === true) },
+    reason: e.reason,
+    fault: e.fault
+  }
+  if (truncated === true) out.response.body_truncated = true
+  return out
+}
+
+function decodeBody (payload: string | Buffer | null, contentType: string | undefined, truncated: boolean): unknown {
+  if (payload === null) return null
+  const text = typeof payload === 'string' ? payload : payload.toString('utf8')
+  if (text === '') return null
+  if (!truncated && contentType !== undefined && /\bjson\b/i.test(contentType)) {
+    try {
+      return redactValue(JSON.parse(text))
+    } catch {
+      return text
+    }
+  }
+  return text
+}

@@ -1,0 +1,44 @@
+// Matching shared by journal filters and fault rules.
+
+/**
+ * A path pattern: with `*` it must match the whole path (`*` is any run of
+ * characters, `/` included); without `*` it matches anywhere in the path.
+ * The query string is never part of the path.
+ */
+export function pathMatcher (pattern: string): (path: string) => boolean {
+  if (!pattern.includes('*')) return path => path.includes(pattern)
+  const source = pattern.split('*').map(part => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')
+  const re = new RegExp(`^${source}$`)
+  return path => re.test(path)
+}
+
+/** The path part of a request target. */
+export function pathOf (url: string): string {
+  const q = url.indexOf('?')
+  return q === -1 ? url : url.slice(0, q)
+}
+
+/** The test-control API itself is neither journaled nor faulted. */
+export function isMockPath (path: string): boolean {
+  return path === '/__mock' || path.startsWith('/__mock/')
+}
+
+const DOMAIN_IN_PATH = /^\/a\/([^/]+)\//
+
+/** The CommCare domain a path names (`/a/{domain}/…`), or null. */
+export function domainOfPath (path: string): string | null {
+  const m = DOMAIN_IN_PATH.exec(path)
+  return m === null ? null : m[1]
+}
+
+/** A status filter: `429` exactly, or a class such as `4xx`. */
+export function statusMatcher (filter: string | number): (status: number) => boolean {
+  const text = String(filter).toLowerCase()
+  const m = /^([1-5])xx$/.exec(text)
+  if (m !== null) {
+    const cls = Number(m[1])
+    return status => Math.floor(status / 100) === cls
+  }
+  const n = Number(text)
+  return status => status === n
+}

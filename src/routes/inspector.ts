@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs'
+import type { FastifyInstance } from 'fastify'
+
+// The inspector: a static page at /__mock/ that reads and steers the mock
+// through the same /__mock/* JSON API a script uses. The page and its assets
+// hold no data, so they are served without the admin token; every data call
+// the page makes sends the token (X-Mock-Admin-Token) and gets 401 without it.
+
+const ASSETS = new URL('../inspector/', import.meta.url)
+
+const FILES: Record<string, { file: string, type: string }> = {
+  '/__mock/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/__mock/inspector/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/__mock/inspector/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' }
+}
+
+// Only the page's own files and the same origin: no inline script, no CDN.
+const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  // The token may arrive in the page's query string; never pass it on.
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-cache'
+}
+
+export async function inspectorRoutes (app: FastifyInstance): Promise<void> {
+  for (const [url, { file, type }] of Object.entries(FILES)) {
+    // Read once at start: the files are small and part of the package.
+    const body = readFileSync(new URL(file, ASSETS))
+    app.get(url, async (_request, reply) => {
+      return reply.headers(SECURITY_HEADERS).type(type).send(body)
+    })
+  }
+}

@@ -1,0 +1,106 @@
+import t from 'tap'
+import { startMockServer, type MockServer, type JournalEntry } from 'commcare-hq-mock'
+
+// The fixture exactly as an integrator uses it: imported by the package's name
+// (the built dist/, through package.json "exports").
+
+const ADMIN = 'ApiKey admin@example.org:demo-api-key'
+const JDOE = '3c5a623af057e23a32ae4000cf291339'
+const jdoe = (server: MockServer, domain = 'demo'): string => `${server.url}/a/${domain}/api/v0.5/user/${JDOE}/`
+
+async function putName (url: string, name: string): Promise<Response> {
+  return fetch(url, { method: 'PUT', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ first_name: name, password: 'never-shown' }) })
+}
+
+t.test('startMockServer starts, serves, resets and closes', async t => {
+  const server = await startMockServer()
+  t.teardown(() => server.close())
+  t.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/)
+  t.ok(server.port > 0)
+  t.equal(server.store.inMemory, true)
+
+  const seeded = await (await fetch(jdoe(server), { headers: { authorization: ADMIN } })).json()
+  t.equal((await putName(jdoe(server), 'Changed')).status, 200)
+  t.equal((await (await fetch(jdoe(server), { headers: { authorization: ADMIN } })).json()).first_name, 'Changed')
+
+  const puts: JournalEntry[] = server.requests({ method: 'PUT' })
+  t.equal(puts.length, 1)
+  t.same(puts[0].request.body, { first_name: 'Changed', password: '[redacted]' })
+  t.equal(server.requests({ limit: 1 })[0].method, 'GET')
+
+  await server.reset()
+  t.same(await (await fetch(jdoe(server), { headers: { authorization: ADMIN } })).json(), seeded)
+  t.equal(server.requests().length, 1, 'reset cleared the journal; only the GET after it is there')
+  server.clearRequests()
+  t.equal(server.requests().length, 0)
+
+  const health = await (await fetch(`${server.url}/__mock/health`)).json()
+  t.equal(health.status, 'ok')
+
+  await server.close()
+  await server.close()
+  await t.rejects(fetch(jdoe(server)), 'closed: nothing listens any more')
+})
+
+t.test('faults, domains on the fly and per-domain reset through the fixture', async t => {
+  const server = await startMockServer({ journalSize: 10 })
+  t.teardown(() => server.close())
+
+  const copy = await server.createDomain('fixture-copy', 'demo')
+  t.same(copy, { name: 'fixture-copy', project_name: copy.project_name, users: 5, groups: 3, seeded: false })
+  const got = await fetch(jdoe(server, 'fixture-copy'), { headers: { authorization: ADMIN } })
+  t.equal(got.status, 200)
+  t.equal((await got.json()).username, 'jdoe@fixture-copy.commcarehq.org')
+
+  const rule = server.addFault({ method: 'PUT', domain: 'fixture-copy', status: 429, times: 2 })
+  t.equal(rule.remaining, 2)
+  t.same(server.faults().map(f => f.id), [rule.id])
+  const statuses = []
+  for (let i = 0; i < 3; i++) statuses.push((await putName(jdoe(server, 'fixture-copy'), `N${i}`)).status)
+  t.same(statuses, [429, 429, 200])
+  t.equal((await putName(jdoe(server), 'DemoChange')).status, 200, 'demo is not faulted')
+  server.clearFaults()
+  t.same(server.faults(), [])
+
+  await server.reset('fixture-copy')
+  t.not((await (await fetch(jdoe(server, 'fixture-copy'), { headers: { authorization: ADMIN } })).json()).first_name, 'N2')
+  t.equal((await (await fetch(jdoe(server), { headers: { authorization: ADMIN } })).json()).first_name, 'DemoChange', 'demo keeps its change')
+
+  const tiny = await server.createDomain('tiny', {
+    project_name: 'Tiny',
+    toggles: [],
+    rate_limit_per_minute: null,
+    members: [{ username: 'admin@example.org', permissions: ['edit_commcare_users', 'access_api'] }],
+    custom_user_fields: [],
+    profiles: [],
+    roles: [],
+    locations: [],
+    groups: [],
+    users: []
+  })
+  t.equal(tiny.users, 0)
+  const list = await fetch(`${server.url}/a/tiny/api/v0.5/user/`, { headers: { authorization: ADMIN } })
+  t.equal(list.status, 200)
+  t.same((await list.json()).objects, [])
+  await t.rejects(server.createDomain('tiny', 'demo'), { name: 'MockApiError', message: "there is already a domain 'tiny'" })
+  await t.rejects(server.createDomain('Bad Name', 'demo'), { name: 'MockApiError', message: /^name must match/ })
+
+  const snapshot = server.exportState()
+  await server.deleteDomain('tiny')
+  t.same(server.domains().map(d => d.name), ['demo', 'fixture-copy', 'other'])
+  await server.importState(snapshot)
+  t.same(server.domains().map(d => d.name), ['demo', 'fixture-copy', 'other', 'tiny'])
+
+  for (let i = 0; i < 30; i++) await fetch(`${server.url}/a/demo/api/v0.5/user/${JDOE}/?i=${i}`, { headers: { authorization: ADMIN } })
+  t.equal(server.requests().length, 10, 'the journal keeps its bound')
+})
+
+t.test('options: admin token and a seed file', async t => {
+  const server = await startMockServer({ adminToken: 'tok', auth: false })
+  t.teardown(() => server.close())
+  t.equal((await fetch(`${server.url}/__mock/domains`)).status, 401)
+  t.equal((await fetch(`${server.url}/__mock/domains`, { headers: { authorization: 'Bearer tok' } })).status, 200)
+  t.equal((await fetch(jdoe(server))).status, 200, '--no-auth: no credentials needed')
+  await server.reset()
+  await t.rejects(startMockServer({ seed: '/nonexistent/seed.json' }), /cannot read the seed file/)
+})

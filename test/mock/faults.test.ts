@@ -1,0 +1,228 @@
+import t from 'tap'
+import { request as httpRequest } from 'node:http'
+import { build, ADMIN, JDOE, MARY } from '../helpers/app.js'
+import { Faults, parseFaultHeader, seededRandom } from '../../src/mock/faults.js'
+import { startMockServer } from '../../src/fixture.js'
+
+const JSON_HEADERS = { authorization: ADMIN, 'content-type': 'application/json' }
+const user = (domain: string, id: string): string => `/a/${domain}/api/v0.5/user/${id}/`
+
+type App = Awaited<ReturnType<typeof build>>
+
+async function addFault (app: App, rule: unknown) {
+  return app.inject({ method: 'POST', url: '/__mock/faults', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(rule) })
+}
+
+async function putJdoe (app: App, name = 'X') {
+  return app.inject({ method: 'PUT', url: user('demo', JDOE), headers: JSON_HEADERS, payload: { first_name: name } })
+}
+
+t.test('{status: 429, times: 2} on PUT: exactly the next two PUTs answer 429 with an empty body', async t => {
+  const app = await build(t)
+  const added = await addFault(app, { method: 'PUT', status: 429, times: 2 })
+  t.equal(added.statusCode, 201)
+  const rule = added.json()
+  t.match(rule, { id: 'fault-1', method: 'PUT', status: 429, times: 2, remaining: 2, hits: 0, seed: 0 })
+  t.equal(added.headers.location, '/__mock/faults/fault-1')
+
+  t.equal((await app.inject({ method: 'GET', url: user('demo', JDOE), headers: { authorization: ADMIN } })).statusCode, 200, 'GET is not matched')
+  const statuses = []
+  for (let i = 0; i < 4; i++) {
+    const res = await putJdoe(app, `Try${i}`)
+    statuses.push(res.statusCode)
+    if (res.statusCode === 429) {
+      t.equal(res.body, '', 'empty body, as HQ')
+      t.equal(res.headers['content-type'], undefined)
+      t.match(res.headers['x-mock-reason'], /fault rule 'fault-1' answered 429 \([12] of 2\)/)
+    }
+  }
+  t.same(statuses, [429, 429, 200, 200])
+  t.equal((await app.inject({ method: 'GET', url: user('demo', JDOE), headers: { authorization: ADMIN } })).json().first_name, 'Try3', 'faulted PUTs changed nothing')
+  const listed = (await app.inject({ method: 'GET', url: '/__mock/faults' })).json().faults
+  t.match(listed, [{ id: 'fault-1', hits: 2, remaining: 0 }])
+  const journal = (await app.inject({ method: 'GET', url: '/__mock/requests?method=PUT' })).json().requests
+  t.same(journal.map((e: { status: number }) => e.status), [200, 200, 429, 429])
+  t.same(journal[3].fault, { rule: 'fault-1', status: 429 })
+  t.match(journal[3].reason, /fault rule 'fault-1'/)
+  t.equal(journal[3].response.body, null)
+})
+
+t.test('faults answer before authentication and do not use the rate limit', async t => {
+  const app = await build(t, { rateLimits: { demo: 1 } })
+  await addFault(app, { path: '/a/demo/*', status: 500, times: 3 })
+  for (let i = 0; i < 3; i++) t.equal((await app.inject({ method: 'GET', url: user('demo', JDOE) })).statusCode, 500, 'no credentials, still the fault')
+  t.equal((await app.inject({ method: 'GET', url: user('demo', JDOE), headers: { authorization: ADMIN } })).statusCode, 200, 'the one allowed request is still there')
+  t.equal((await app.inject({ method: 'GET', url: user('demo', JDOE), headers: { authorization: ADMIN } })).statusCode, 429)
+})
+
+t.test('matching: method, path glob, domain; first firing rule wins; body, headers', async t => {
+  const app = await build(t)
+  await addFault(app, { id: 'other-only', domain: 'other', status: 503, body: { error_message: 'down' }, headers: { 'Retry-After': '7' } })
+  await addFault(app, { id: 'detail-get', method: 'get', path: '/a/*/api/v0.5/user/*/', status: 502, body: 'Bad gateway' })
+  const other = await app.inject({ method: 'GET', url: user('other', MARY), headers: { authorization: ADMIN } })
+  t.equal(other.statusCode, 503)
+  t.equal(other.body, '{"error_message": "down"}')
+  t.equal(other.headers['content-type'], 'application/json')
+  t.equal(other.headers['retry-after'], '7')
+  t.match(other.headers['x-mock-reason'], /'other-only'/)
+  const detail = await app.inject({ method: 'GET', url: user('demo', JDOE), headers: { authorization: ADMIN } })
+  t.equal(detail.statusCode, 502)
+  t.equal(detail.body, 'Bad gateway')
+  t.match(detail.headers['content-type'], /^text\/plain/)
+  t.equal((await app.inject({ method: 'GET', url: `/a/demo/api/user/v1/${JDOE}/`, headers: { authorization: ADMIN } })).statusCode, 200, 'the v1 URL does not match the glob')
+  t.equal((await putJdoe(app)).statusCode, 200, 'PUT does not match a GET rule')
+
+  t.equal((await app.inject({ method: 'DELETE', url: '/__mock/faults/detail-get' })).statusCode, 204)
+  t.equal((await app.inject({ method: 'DELETE', url: '/__mock/faults/detail-get' })).statusCode, 404)
+  t.equal((await app.inject({ method: 'GET', url: user('demo', JDOE), headers: { authorization: ADMIN } })).statusCode, 200)
+  t.equal((await app.inject({ method: 'DELETE', url: '/__mock/faults' })).statusCode, 204)
+  t.same((await app.inject({ method: 'GET', url: '/__mock/faults' })).json(), { faults: [] })
+  t.equal((await app.inject({ method: 'GET', url: user('other', MARY), headers: { authorization: ADMIN } })).statusCode, 200)
+})
+
+t.test('a probability 0.5 rule with a fixed seed gives the same sequence on two runs', async t => {
+  async function run (seed: number): Promise<number[]> {
+    const app = await build(t)
+    await addFault(app, { method: 'GET', status: 500, probability: 0.5, seed })
+    const out = []
+    for (let i = 0; i < 40; i++) out.push((await app.inject({ method: 'GET', url: user('demo', JDOE), headers: { authorization: ADMIN } })).statusCode)
+    await app.close()
+    return out
+  }
+  const first = await run(42)
+  const second = await run(42)
+  t.same(first, second)
+  const faulted = first.filter(s => s === 500).length
+  t.ok(faulted > 5 && faulted < 35, `about half faulted (${faulted} of 40)`)
+  t.notSame(await run(7), first, 'another seed, another sequence')
+})
+
+t.test('a delay rule of 300 ms adds at least 300 ms', async t => {
+  const app = await build(t)
+  const url = user('demo', JDOE)
+  const time = async (): Promise<number> => {
+    const start = process.hrtime.bigint()
+    const res = await app.inject({ method: 'GET', url, headers: { authorization: ADMIN } })
+    t.equal(res.statusCode, 200, 'a delay alone still gives the real answer')
+    return Number(process.hrtime.bigint() - start) / 1e6
+  }
+  await addFault(app, { path: `${url}`, delay_ms: 300, times: 1 })
+  const delayed = await time()
+  t.ok(delayed >= 300, `delayed request took ${delayed.toFixed(0)} ms`)
+  const entry = (await app.inject({ method: 'GET', url: '/__mock/requests?limit=1' })).json().requests[0]
+  t.same(entry.fault, { rule: 'fault-1', delay_ms: 300 })
+  t.ok(entry.duration_ms >= 300, `journal duration ${entry.duration_ms}`)
+
+  await addFault(app, { delay_range_ms: [50, 80], times: 1, seed: 3 })
+  const ranged = await time()
+  t.ok(ranged >= 50, `ranged delay took ${ranged.toFixed(0)} ms`)
+  const drawn = (await app.inject({ method: 'GET', url: '/__mock/requests?limit=1' })).json().requests[0].fault.delay_ms
+  t.ok(drawn >= 50 && drawn <= 80, `drawn delay ${drawn}`)
+})
+
+t.test('X-Mock-Fault header: status, delay, combined; bad values are a 400', async t => {
+  const app = await build(t)
+  const res = await app.inject({ method: 'PUT', url: user('demo', JDOE), headers: { ...JSON_HEADERS, 'x-mock-fault': 'status=503' }, payload: { first_name: 'Never' } })
+  t.equal(res.statusCode, 503)
+  t.equal(res.body, '')
+  t.match(res.headers['x-mock-reason'], /X-Mock-Fault header answered 503/)
+  t.not((await app.inject({ method: 'GET', url: user('demo', JDOE), headers: { authorization: ADMIN } })).json().first_name, 'Never', 'the PUT never reached the CommCare logic')
+
+  const start = Date.now()
+  const both = await app.inject({ method: 'GET', url: user('demo', JDOE), headers: { authorization: ADMIN, 'x-mock-fault': 'status=500; delay=100' } })
+  t.equal(both.statusCode, 500)
+  t.ok(Date.now() - start >= 100)
+  const slow = await app.inject({ method: 'GET', url: user('demo', JDOE), headers: { authorization: ADMIN, 'x-mock-fault': 'delay=20' } })
+  t.equal(slow.statusCode, 200)
+  const entries = (await app.inject({ method: 'GET', url: '/__mock/requests?limit=2' })).json().requests
+  t.same(entries.map((e: { fault: unknown }) => e.fault), [{ rule: 'header', delay_ms: 20 }, { rule: 'header', status: 500, delay_ms: 100 }])
+
+  for (const bad of ['status=99', 'status=abc', 'delay=-1', 'delay=999999', 'boom', '', 'status=500;reset']) {
+    const r = await app.inject({ method: 'GET', url: user('demo', JDOE), headers: { authorization: ADMIN, 'x-mock-fault': bad } })
+    t.equal(r.statusCode, 400, `X-Mock-Fault: ${bad}`)
+    t.match(r.json().error, /X-Mock-Fault/, bad)
+  }
+  // A rule is not consumed by a request that carries the header.
+  await addFault(app, { status: 418, times: 1 })
+  t.equal((await app.inject({ method: 'GET', url: user('demo', JDOE), headers: { authorization: ADMIN, 'x-mock-fault': 'status=502' } })).statusCode, 502)
+  t.equal((await app.inject({ method: 'GET', url: user('demo', JDOE), headers: { authorization: ADMIN } })).statusCode, 418)
+})
+
+t.test('invalid rules are a 400 naming the problem; a duplicate id 409', async t => {
+  const app = await build(t)
+  const cases: Array<[unknown, number, RegExp]> = [
+    [{}, 400, /at least one of status/],
+    [{ path: '/a/' }, 400, /at least one of status/],
+    [{ status: 99 }, 400, /status/],
+    [{ status: 500, reset_connection: true }, 400, /exclude each other/],
+    [{ delay_ms: 1, delay_range_ms: [1, 2] }, 400, /not both/],
+    [{ delay_range_ms: [5, 1] }, 400, /min <= max/],
+    [{ delay_ms: 10_000_000 }, 400, /delay_ms/],
+    [{ status: 500, probability: 1.5 }, 400, /probability/],
+    [{ status: 500, times: 0 }, 400, /times/],
+    [{ status: 500, colour: 'red' }, 400, /colour|additional/i],
+    [{ body: {} }, 400, /at least one of status|need a status/],
+    [{ delay_ms: 5, body: 'x' }, 400, /need a status/],
+    [{ id: 'bad id!', status: 500 }, 400, /id/],
+    [{ id: 'dup', status: 500 }, 201, /^$/],
+    [{ id: 'dup', status: 500 }, 409, /already a fault rule 'dup'/]
+  ]
+  for (const [rule, status, error] of cases) {
+    const res = await addFault(app, rule)
+    t.equal(res.statusCode, status, JSON.stringify(rule))
+    if (status !== 201) t.match(res.json().error, error, JSON.stringify(rule))
+  }
+})
+
+t.test('reset clears fault rules; a domain reset clears only the rules scoped to it', async t => {
+  const app = await build(t)
+  await addFault(app, { id: 'demo-rule', domain: 'demo', status: 500 })
+  await addFault(app, { id: 'other-rule', domain: 'other', status: 500 })
+  await addFault(app, { id: 'global', path: '/nowhere/', status: 500 })
+  await app.inject({ method: 'POST', url: '/__mock/domains/demo/reset' })
+  t.same((await app.inject({ method: 'GET', url: '/__mock/faults' })).json().faults.map((f: { id: string }) => f.id), ['other-rule', 'global'])
+  await app.inject({ method: 'POST', url: '/__mock/reset' })
+  t.same((await app.inject({ method: 'GET', url: '/__mock/faults' })).json().faults, [])
+})
+
+t.test('reset_connection cuts the connection without an answer (real server)', async t => {
+  const server = await startMockServer()
+  t.teardown(() => server.close())
+  server.addFault({ method: 'GET', path: '/a/demo/*', reset_connection: true, times: 1 })
+  const url = new URL(user('demo', JDOE), server.url)
+  const outcome = await new Promise<string>(resolve => {
+    const req = httpRequest(url, { headers: { authorization: ADMIN } }, res => resolve(`answered ${res.statusCode}`))
+    req.on('error', err => resolve((err as NodeJS.ErrnoException).code ?? err.message))
+    req.end()
+  })
+  t.match(outcome, /ECONNRESET|socket hang up/)
+  const res = await fetch(url, { headers: { authorization: ADMIN } })
+  t.equal(res.status, 200, 'the next request is served')
+  const [, cut] = server.requests()
+  t.match(cut, { status: 0, fault: { rule: 'fault-1', reset_connection: true }, response: { status: 0, body: null } })
+  t.equal(server.requests({ status: 0 }).length, 1)
+
+  const header = await new Promise<string>(resolve => {
+    const req = httpRequest(url, { headers: { authorization: ADMIN, 'x-mock-fault': 'reset' } }, res => resolve(`answered ${res.statusCode}`))
+    req.on('error', err => resolve((err as NodeJS.ErrnoException).code ?? err.message))
+    req.end()
+  })
+  t.match(header, /ECONNRESET|socket hang up/)
+})
+
+t.test('Faults unit: the generator and header parsing', async t => {
+  const a = seededRandom(5)
+  const b = seededRandom(5)
+  const xs = Array.from({ length: 5 }, () => a())
+  t.same(xs, Array.from({ length: 5 }, () => b()))
+  t.ok(xs.every(x => x >= 0 && x < 1))
+  t.match(parseFaultHeader('Status=503 ; delay=10'), { status: 503, delayMs: 10, reset: false, source: 'header' })
+  t.match(parseFaultHeader('reset'), { reset: true })
+  const f = new Faults()
+  f.add({ status: 500, probability: 0, times: 1 })
+  t.equal(f.decide('GET', '/a/demo/', 'demo'), null, 'probability 0 never fires')
+  f.clear()
+  f.add({ status: 500, probability: 1, times: 1 })
+  t.match(f.decide('GET', '/a/demo/', 'demo'), { status: 500 })
+  t.equal(f.decide('GET', '/a/demo/', 'demo'), null, 'times used up')
+})

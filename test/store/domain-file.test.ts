@@ -1,0 +1,117 @@
+import t from 'tap'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FileHandle } from 'node:fs/promises'
+import { DomainSerializer } from '../../src/store/domain-file.js'
+import { writeAll } from '../../src/store/atomic-file.js'
+import { Store, domainFromSeed, readSeed } from '../../src/store/store.js'
+import { buildApp } from '../../src/app.js'
+import { ADMIN, AMINA, GROUP_NORTH, JDOE, SEED } from '../helpers/app.js'
+import type { DomainDoc } from '../../src/store/schema.js'
+
+// The domain file is written from cached per-user bytes; whatever the marks
+// say, it must hold exactly what JSON.stringify of the memory would.
+
+async function demoDoc (): Promise<DomainDoc> {
+  const seed = await readSeed(SEED)
+  return domainFromSeed('demo', seed.domains.demo)
+}
+
+t.test('the bytes equal JSON.stringify of the document', async t => {
+  const doc = await demoDoc()
+  const s = new DomainSerializer()
+  t.equal(Buffer.concat(s.serialize(doc)).toString(), JSON.stringify(doc), 'first write')
+
+  doc.users[0].first_name = 'Changed "quoted" é 😀'
+  s.changedUsers([doc.users[0]])
+  t.equal(Buffer.concat(s.serialize(doc)).toString(), JSON.stringify(doc), 'a marked user is serialized again')
+
+  doc.users[1].last_name = 'Unmarked'
+  s.changedAll()
+  t.equal(Buffer.concat(s.serialize(doc)).toString(), JSON.stringify(doc), 'changedAll serializes every user again')
+
+  doc.users.push({ ...structuredClone(doc.users[0]), id: 'new-user', username: 'new@demo.commcarehq.org' })
+  doc.groups[0].users.push('new-user')
+  s.changedUsers([])
+  t.equal(Buffer.concat(s.serialize(doc)).toString(), JSON.stringify(doc), 'new users and group changes need no mark')
+
+  doc.users = doc.users.slice(1)
+  s.changedUsers([])
+  t.equal(Buffer.concat(s.serialize(doc)).toString(), JSON.stringify(doc), 'a removed user is gone')
+})
+
+t.test('key order and odd documents are kept as JSON.stringify has them', async t => {
+  const doc = await demoDoc()
+  const { users, ...rest } = doc
+  const usersFirst = { users, ...rest } as DomainDoc
+  t.equal(Buffer.concat(new DomainSerializer().serialize(usersFirst)).toString(), JSON.stringify(usersFirst), 'users first')
+  const middle = { name: 'x', users: [], project_name: undefined, toggles: [] } as unknown as DomainDoc
+  t.equal(Buffer.concat(new DomainSerializer().serialize(middle)).toString(), JSON.stringify(middle), 'no users, an undefined value')
+})
+
+t.test('a marked write leaves unmarked users as they were in the last write', async t => {
+  // The mark is a promise by the caller; an unmarked in-place change is
+  // written by the next unmarked (full) write, as the store does for every
+  // change that names no users.
+  const doc = await demoDoc()
+  const s = new DomainSerializer()
+  s.serialize(doc)
+  doc.users[1].first_name = 'Sneaky'
+  s.changedUsers([doc.users[0]])
+  t.equal(JSON.parse(Buffer.concat(s.serialize(doc)).toString()).users[1].first_name, (await demoDoc()).users[1].first_name)
+  s.changedAll()
+  t.equal(JSON.parse(Buffer.concat(s.serialize(doc)).toString()).users[1].first_name, 'Sneaky')
+})
+
+t.test('PUT, POST and a group change through the app: the file equals memory', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'cchq-domain-file-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const store = await Store.open({ seedPath: SEED, dataDir: dir })
+  const app = await buildApp({ store })
+  t.teardown(async () => { await app.close(); await store.close() })
+  const file = (): Promise<string> => readFile(join(dir, 'domains', 'demo.json'), 'utf8')
+  const memory = (): string => JSON.stringify(store.domain('demo')!.doc)
+  const headers = { authorization: ADMIN, 'content-type': 'application/json' }
+
+  const puts = await Promise.all([
+    app.inject({ method: 'PUT', url: `/a/demo/api/v0.5/user/${JDOE}/`, headers, payload: { first_name: 'One', groups: [GROUP_NORTH] } }),
+    app.inject({ method: 'PUT', url: `/a/demo/api/v0.5/user/${AMINA}/`, headers, payload: { last_name: 'Two', user_data: { chw_id: 'X' } } }),
+    app.inject({ method: 'PUT', url: `/a/demo/api/v0.5/user/${JDOE}/`, headers, payload: { email: 'three@example.org' } })
+  ])
+  t.same(puts.map(r => r.statusCode), [200, 200, 200])
+  t.equal(await file(), memory(), 'after concurrent PUTs')
+
+  const created = await app.inject({ method: 'POST', url: '/a/demo/api/v0.5/user/', headers, payload: { username: 'perf-new', password: 'pw', groups: [GROUP_NORTH] } })
+  if (created.statusCode !== 405) {
+    t.equal(created.statusCode, 201)
+    t.equal(await file(), memory(), 'after a create')
+  }
+
+  const bad = await app.inject({ method: 'PUT', url: `/a/demo/api/v0.5/user/${JDOE}/`, headers, payload: { nonsense: 1 } })
+  t.equal(bad.statusCode, 400)
+  await app.inject({ method: 'PUT', url: `/a/demo/api/v0.5/user/${AMINA}/`, headers, payload: { first_name: 'Four' } })
+  t.equal(await file(), memory(), 'after a rejected PUT and another one')
+})
+
+t.test('writeAll finishes a write the system took only in part', async t => {
+  const pieces = [Buffer.from('{"a":'), Buffer.from('[1,2,3]'), Buffer.from('}')]
+  const file = Buffer.alloc(13)
+  const calls: string[] = []
+  const fh = {
+    writev: async (bufs: Buffer[], position: number) => {
+      calls.push(`writev ${bufs.length} at ${position}`)
+      Buffer.concat(bufs).copy(file, position, 0, 4)
+      return { bytesWritten: 4 }
+    },
+    write: async (buf: Buffer, offset: number, length: number, position: number) => {
+      calls.push(`write ${length} at ${position}`)
+      const n = Math.min(length, 5)
+      buf.copy(file, position, offset, offset + n)
+      return { bytesWritten: n }
+    }
+  }
+  await writeAll(fh as unknown as FileHandle, pieces)
+  t.equal(file.toString(), '{"a":[1,2,3]}')
+  t.same(calls, ['writev 3 at 0', 'write 9 at 4', 'write 4 at 9'])
+})
