@@ -19,6 +19,8 @@ export interface Config {
   journalSize: number
   logLevel: string
   fsync: boolean
+  /** Seconds a client may take to send a whole request. */
+  requestTimeout: number
 }
 
 export class ConfigError extends Error {}
@@ -50,6 +52,8 @@ Options (each also settable by the environment variable in brackets; a flag wins
   --log-level <level>   fatal, error, warn, info, debug or silent [LOG_LEVEL]
                         (default info)
   --no-fsync            do not fsync writes (faster, not crash-safe) [MOCK_FSYNC=off]
+  --request-timeout <s> seconds a client may take to send a request before it is
+                        cut off [MOCK_REQUEST_TIMEOUT] (default 30)
   -h, --help            show this help
   -v, --version         print the version
 `
@@ -101,6 +105,7 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParseResul
         'journal-size': { type: 'string' },
         'log-level': { type: 'string' },
         'no-fsync': { type: 'boolean' },
+        'request-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' }
       }
@@ -137,7 +142,8 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParseResul
       adminToken: pick(values['admin-token'], 'MOCK_ADMIN_TOKEN') ?? null,
       journalSize: int('journal-size', pick(values['journal-size'], 'MOCK_JOURNAL_SIZE') ?? '1000', 0, 1_000_000),
       logLevel,
-      fsync
+      fsync,
+      requestTimeout: int('request-timeout', pick(values['request-timeout'], 'MOCK_REQUEST_TIMEOUT') ?? '30', 1, 3600)
     }
   }
 }

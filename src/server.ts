@@ -26,6 +26,7 @@ export async function startServer (config: Config): Promise<RunningServer> {
       retryAfter: config.retryAfter,
       adminToken: config.adminToken,
       journalSize: config.journalSize,
+      requestTimeout: config.requestTimeout,
       logger: config.logLevel === 'silent' ? false : { level: config.logLevel }
     })
     await app.listen({ host: config.host, port: config.port })

@@ -119,7 +119,8 @@ export function planCreate (ctx: UpdateContext, body: Record<string, unknown>): 
     connect_username: truthy(connect) ? connect as string : null,
     retired: false
   }
-  const rest: Record<string, unknown> = {}
+  // A null prototype: a '__proto__' key in the body stays a plain key here.
+  const rest: Record<string, unknown> = Object.create(null)
   for (const [k, v] of Object.entries(body)) if (!CREATE_ONLY_KEYS.has(k)) rest[k] = v
   const plan = planUserUpdate(ctx, user, rest)
   if (truthy(password)) plan.changes.password = password as string

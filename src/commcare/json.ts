@@ -10,6 +10,8 @@ export function dumps (value: unknown): string {
       return Number.isFinite(value) ? String(value) : 'null'
     case 'boolean':
       return value ? 'true' : 'false'
+    case 'bigint':
+      return value.toString()
     case 'object':
       if (value === null) return 'null'
       if (Array.isArray(value)) return dumpArray(value)

@@ -8,7 +8,8 @@ export const MAX_LIMIT = 1000
 export interface Meta {
   limit: number
   next: string | null
-  offset: number
+  /** A bigint only past 2^53, where Python still prints the exact integer. */
+  offset: number | bigint
   previous: string | null
   total_count: number
 }
@@ -22,24 +23,30 @@ export function last (v: string | string[] | undefined): string | undefined {
 
 const PY_INT = /^\s*[+-]?\d+\s*$/
 
-function parseInt10 (name: 'limit' | 'offset', raw: string): number {
+function parseInt10 (name: 'limit' | 'offset', raw: string): bigint {
   if (!PY_INT.test(raw)) {
     throw badRequest(name === 'limit'
       ? `Invalid limit '${raw}' provided. Please provide a positive integer.`
       : `Invalid offset '${raw}' provided. Please provide an integer.`)
   }
-  const n = Number(raw.trim())
-  if (n < 0) throw badRequest(`Invalid ${name} '${raw}' provided. Please provide a positive integer >= 0.`)
+  // Python's int is exact at any size; so is a bigint.
+  const n = BigInt(raw.trim())
+  if (n < 0n) throw badRequest(`Invalid ${name} '${raw}' provided. Please provide a positive integer >= 0.`)
   return n
 }
 
-export function parsePaging (query: Query): { limit: number, offset: number } {
+/** A number where it is exact, else the bigint. */
+function exact (n: bigint): number | bigint {
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n
+}
+
+export function parsePaging (query: Query): { limit: number, offset: number | bigint } {
   const rawLimit = last(query.limit)
   const rawOffset = last(query.offset)
-  let limit = rawLimit === undefined ? DEFAULT_LIMIT : parseInt10('limit', rawLimit)
-  if (limit === 0 || limit > MAX_LIMIT) limit = MAX_LIMIT
-  const offset = rawOffset === undefined ? 0 : parseInt10('offset', rawOffset)
-  return { limit, offset }
+  let limit = rawLimit === undefined ? BigInt(DEFAULT_LIMIT) : parseInt10('limit', rawLimit)
+  if (limit === 0n || limit > BigInt(MAX_LIMIT)) limit = BigInt(MAX_LIMIT)
+  const offset = rawOffset === undefined ? 0 : exact(parseInt10('offset', rawOffset))
+  return { limit: Number(limit), offset }
 }
 
 /** Python's `urllib.parse.quote_plus`. */
@@ -51,7 +58,7 @@ function quotePlus (s: string): string {
 // returns (HQ would echo them; the mock never returns a secret).
 const NOT_LINKED = new Set(['limit', 'offset', 'api_key', 'username'])
 
-function link (query: Query, limit: number, offset: number): string {
+function link (query: Query, limit: number, offset: bigint): string {
   const parts: string[] = []
   for (const [k, v] of Object.entries(query)) {
     if (NOT_LINKED.has(k) || v === undefined) continue
@@ -63,16 +70,18 @@ function link (query: Query, limit: number, offset: number): string {
 
 export function paginate<T> (items: T[], query: Query): { meta: Meta, objects: T[] } {
   const { limit, offset } = parsePaging(query)
-  return page(items.length, limit, offset, query, () => items.slice(offset, offset + limit))
+  return page(items.length, limit, offset, query, () => items.slice(Number(offset), Number(offset) + limit))
 }
 
-export function page<T> (total: number, limit: number, offset: number, query: Query, slice: () => T[]): { meta: Meta, objects: T[] } {
+export function page<T> (total: number, limit: number, offset: number | bigint, query: Query, slice: () => T[]): { meta: Meta, objects: T[] } {
+  const off = BigInt(offset)
+  const lim = BigInt(limit)
   return {
     meta: {
       limit,
-      next: offset + limit < total ? link(query, limit, offset + limit) : null,
+      next: off + lim < BigInt(total) ? link(query, limit, off + lim) : null,
       offset,
-      previous: offset - limit >= 0 ? link(query, limit, offset - limit) : null,
+      previous: off - lim >= 0n ? link(query, limit, off - lim) : null,
       total_count: total
     },
     objects: slice()

@@ -20,7 +20,8 @@ export function redactValue (value: unknown, depth = 0): unknown {
   if (typeof value !== 'object' || value === null) return value
   if (depth > 200) return '[too deep]'
   if (Array.isArray(value)) return value.map(v => redactValue(v, depth + 1))
-  const out: Record<string, unknown> = {}
+  // A null prototype keeps a '__proto__' key of the body as a plain key.
+  const out: Record<string, unknown> = Object.create(null)
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     out[k] = isSecretKey(k) ? REDACTED : redactValue(v, depth + 1)
   }
@@ -55,7 +56,7 @@ export function redactAuthorization (value: string): string {
 
 /** A query object with secret parameters (api_key, password, token …) replaced. */
 export function redactQuery (query: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
+  const out: Record<string, unknown> = Object.create(null)
   for (const [k, v] of Object.entries(query)) out[k] = isSecretKey(k) ? REDACTED : v
   return out
 }

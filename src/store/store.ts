@@ -81,7 +81,9 @@ export class Store {
   readonly seedPath: string
   readonly dataDir: string | null
   private seed!: Seed
-  private seedDocsCache: Map<string, DomainDoc> | null = null
+  // Seed domains are kept as JSON text (as given, then as converted on first
+  // use): text is one object to the garbage collector, however many users.
+  private seedDomains = new Map<string, { given: string | null, converted: string | null }>()
   private readonly domainMap = new Map<string, Domain>()
   private globalDb: Low<GlobalDoc> | null = null
   private global!: GlobalDoc
@@ -105,12 +107,20 @@ export class Store {
     return this.dataDir === null
   }
 
-  /** The seed's domains as stored documents, converted on first use: a restart on existing data never needs them. */
-  private get seedDocs (): Map<string, DomainDoc> {
-    if (this.seedDocsCache === null) {
-      this.seedDocsCache = new Map(Object.entries(this.seed.domains).map(([name, d]) => [name, domainFromSeed(name, d)]))
+  /**
+   * A fresh copy of a seed domain as a stored document. Converted (passwords
+   * hashed) on first use only: a restart on existing data never needs it.
+   */
+  private seedDoc (name: string): DomainDoc | undefined {
+    const entry = this.seedDomains.get(name)
+    if (entry === undefined) return undefined
+    if (entry.converted === null) {
+      const doc = domainFromSeed(name, JSON.parse(entry.given!) as SeedDomain)
+      entry.converted = JSON.stringify(doc)
+      entry.given = null
+      return doc
     }
-    return this.seedDocsCache
+    return JSON.parse(entry.converted) as DomainDoc
   }
 
   private get domainsDir (): string {
@@ -123,10 +133,12 @@ export class Store {
   }
 
   private async load (): Promise<void> {
-    this.seed = await readSeed(this.seedPath)
+    const seed = await readSeed(this.seedPath)
+    for (const [name, d] of Object.entries(seed.domains)) this.seedDomains.set(name, { given: JSON.stringify(d), converted: null })
+    this.seed = { web_users: seed.web_users, domains: {} }
     if (this.dataDir === null) {
       this.setGlobal({ format: 1, web_users: structuredClone(this.seed.web_users) })
-      for (const [name, doc] of this.seedDocs) this.attach(structuredClone(doc), false)
+      for (const name of this.seedDomains.keys()) this.attach(this.seedDoc(name)!, false)
       return
     }
     await mkdir(this.domainsDir, { recursive: true })
@@ -150,8 +162,8 @@ export class Store {
       // First start on this directory: lay the seed down. global.json is written
       // last, so a start interrupted half way simply starts over.
       for (const name of await this.domainFileNames()) await unlink(this.domainPath(name))
-      for (const doc of this.seedDocs.values()) {
-        const d = this.attach(structuredClone(doc), true)
+      for (const name of this.seedDomains.keys()) {
+        const d = this.attach(this.seedDoc(name)!, true)
         await d.db!.write()
       }
       this.globalDb = new Low(globalAdapter, { format: 1, web_users: structuredClone(this.seed.web_users) })
@@ -223,7 +235,7 @@ export class Store {
   }
 
   seedDomainNames (): string[] {
-    return Object.keys(this.seed.domains)
+    return [...this.seedDomains.keys()]
   }
 
   webUser (username: string): WebUser | undefined {
@@ -294,14 +306,14 @@ export class Store {
 
   /** Puts one domain back to its seeded content. False when the seed has no such domain. */
   async resetDomain (name: string): Promise<boolean> {
-    const seeded = this.seedDocs.get(name)
+    const seeded = this.seedDoc(name)
     const d = this.domainMap.get(name)
     if (seeded === undefined) return false
     if (d === undefined) {
-      await this.createDomain(structuredClone(seeded))
+      await this.createDomain(seeded)
       return true
     }
-    d.state.replace(structuredClone(seeded))
+    d.state.replace(seeded)
     await this.persist(d.state)
     return true
   }
@@ -311,7 +323,7 @@ export class Store {
     await this.importState({
       format: 1,
       web_users: structuredClone(this.seed.web_users),
-      domains: Object.fromEntries([...this.seedDocs].map(([n, doc]) => [n, structuredClone(doc)]))
+      domains: Object.fromEntries([...this.seedDomains.keys()].map(n => [n, this.seedDoc(n)!]))
     })
   }
 

@@ -108,3 +108,12 @@ t.test('detail GET of a missing, foreign or unknown id is HQ\'s 400', async t =>
   const deactivated = await app.inject({ method: 'GET', url: `/a/demo/api/v0.5/user/${CAROL}/`, headers: H })
   t.equal(deactivated.statusCode, 200, 'a deactivated worker still has a detail')
 })
+
+t.test('an offset past 2^53 is printed exactly, as Python does', async t => {
+  const res = await list(t, '?offset=100000000000000000000000&limit=5')
+  t.equal(res.statusCode, 200)
+  t.match(res.body, /"offset": 100000000000000000000000,/)
+  t.match(res.body, /"previous": "\?limit=5&offset=99999999999999999999995"/)
+  t.match(res.body, /"next": null/)
+  t.strictSame(res.json().objects, [])
+})
