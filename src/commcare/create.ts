@@ -23,6 +23,7 @@ export function formatUsername (raw: string, domain: string): string {
 // Django's EmailValidator: a dot-atom (or quoted) local part and a hostname
 // whose last label is 2–63 characters of letters, digits or '-'.
 const DOT_ATOM = /^[-!#$%&'*+/=?^_`{}|~0-9A-Z]+(\.[-!#$%&'*+/=?^_`{}|~0-9A-Z]+)*$/i
+// eslint-disable-next-line no-control-regex -- Django's quoted local part allows control characters
 const QUOTED = /^"([\x01-\x08\x0b\x0c\x0e-\x1f!#-[\]-\x7f]|\\[\x01-\x09\x0b\x0c\x0d-\x7f])*"$/i
 const HOSTNAME = /^((?:[A-Z0-9](?:[A-Z0-9-]{0,61}[A-Z0-9])?\.)+)(?:[A-Z0-9-]{2,63})$/i
 

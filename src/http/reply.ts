@@ -17,7 +17,6 @@ export function sendHq (reply: FastifyReply, status: number, body: unknown): Fas
 
 /** Header values must stay on one line of printable ASCII. */
 export function headerSafe (text: string, max = 500): string {
-  // eslint-disable-next-line no-control-regex
   const clean = text.replace(/[^\x20-\x7e]/g, '?')
   return clean.length > max ? clean.slice(0, max - 3) + '...' : clean
 }

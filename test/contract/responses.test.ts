@@ -114,7 +114,7 @@ function requestExamples (): Example[] {
   return out
 }
 
-t.test("every request example in openapi.yaml succeeds against the bundled seed", async t => {
+t.test('every request example in openapi.yaml succeeds against the bundled seed', async t => {
   const examples = requestExamples()
   t.ok(examples.some(e => e.method === 'PUT' && e.name === 'docsSample'), "the docs' sample PUT is among the examples")
   for (const ex of examples) {

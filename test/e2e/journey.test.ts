@@ -28,57 +28,55 @@ const RUNS = [
 ] as const
 
 for (const { mode, style } of RUNS) {
-  {
-    t.test(`journey (${mode}, ${style.user})`, async t => {
-      let args = ['--in-memory']
-      if (mode === 'data dir') {
-        const dir = await mkdtemp(join(tmpdir(), 'cchq-journey-'))
-        t.teardown(() => rm(dir, { recursive: true, force: true }))
-        args = ['--data', dir, '--no-fsync']
-      }
-      const server = await startProcess(args)
-      t.teardown(() => { server.child.kill('SIGKILL') })
+  t.test(`journey (${mode}, ${style.user})`, async t => {
+    let args = ['--in-memory']
+    if (mode === 'data dir') {
+      const dir = await mkdtemp(join(tmpdir(), 'cchq-journey-'))
+      t.teardown(() => rm(dir, { recursive: true, force: true }))
+      args = ['--data', dir, '--no-fsync']
+    }
+    const server = await startProcess(args)
+    t.teardown(() => { server.child.kill('SIGKILL') })
 
-      const created = await call(server, 'POST', style.user, { username: 'newworker', password: 'pass-1234', first_name: 'New' })
-      t.equal(created.status, 201, 'create → 201')
-      const id = created.json.id as string
-      t.match(id, /^[0-9a-f]{32}$/)
-      t.equal(created.text, `{"id": "${id}"}`)
-      t.equal(created.headers.get('location'), `${style.user}${id}/`)
+    const created = await call(server, 'POST', style.user, { username: 'newworker', password: 'pass-1234', first_name: 'New' })
+    t.equal(created.status, 201, 'create → 201')
+    const id = created.json.id as string
+    t.match(id, /^[0-9a-f]{32}$/)
+    t.equal(created.text, `{"id": "${id}"}`)
+    t.equal(created.headers.get('location'), `${style.user}${id}/`)
 
-      const list = await call(server, 'GET', style.user)
-      t.strictSame(usernames(list.json), [
-        'amina.hassan@demo.commcarehq.org', 'brian.otieno@demo.commcarehq.org', 'david.kamau@demo.commcarehq.org',
-        'jdoe@demo.commcarehq.org', 'newworker@demo.commcarehq.org'
-      ], 'it appears in the list in username order')
+    const list = await call(server, 'GET', style.user)
+    t.strictSame(usernames(list.json), [
+      'amina.hassan@demo.commcarehq.org', 'brian.otieno@demo.commcarehq.org', 'david.kamau@demo.commcarehq.org',
+      'jdoe@demo.commcarehq.org', 'newworker@demo.commcarehq.org'
+    ], 'it appears in the list in username order')
 
-      const put = await call(server, 'PUT', `${style.user}${id}/`, { groups: [GROUP_SOUTH] })
-      t.equal(put.status, 200)
-      t.strictSame(put.json.groups, [GROUP_SOUTH])
-      const group = await call(server, 'GET', `${style.group}${GROUP_SOUTH}/`)
-      t.strictSame(group.json.users, [id], "the group's users has it")
+    const put = await call(server, 'PUT', `${style.user}${id}/`, { groups: [GROUP_SOUTH] })
+    t.equal(put.status, 200)
+    t.strictSame(put.json.groups, [GROUP_SOUTH])
+    const group = await call(server, 'GET', `${style.group}${GROUP_SOUTH}/`)
+    t.strictSame(group.json.users, [id], "the group's users has it")
 
-      t.equal((await call(server, 'POST', `${style.user}${id}/deactivate/`)).status, 202)
-      t.notOk(usernames((await call(server, 'GET', style.user)).json).includes('newworker@demo.commcarehq.org'), 'gone from the default list')
-      t.ok(usernames((await call(server, 'GET', style.user + '?archived=true')).json).includes('newworker@demo.commcarehq.org'), 'present with archived=true')
+    t.equal((await call(server, 'POST', `${style.user}${id}/deactivate/`)).status, 202)
+    t.notOk(usernames((await call(server, 'GET', style.user)).json).includes('newworker@demo.commcarehq.org'), 'gone from the default list')
+    t.ok(usernames((await call(server, 'GET', style.user + '?archived=true')).json).includes('newworker@demo.commcarehq.org'), 'present with archived=true')
 
-      const activated = await call(server, 'POST', `${style.user}${id}/activate/`)
-      t.equal(activated.status, 202)
-      t.equal(activated.text, '{}')
-      t.ok(usernames((await call(server, 'GET', style.user)).json).includes('newworker@demo.commcarehq.org'), 'back after activate')
+    const activated = await call(server, 'POST', `${style.user}${id}/activate/`)
+    t.equal(activated.status, 202)
+    t.equal(activated.text, '{}')
+    t.ok(usernames((await call(server, 'GET', style.user)).json).includes('newworker@demo.commcarehq.org'), 'back after activate')
 
-      const del = await call(server, 'DELETE', `${style.user}${id}/`)
-      t.equal(del.status, 204)
-      t.equal(del.text, '')
-      const detail = await call(server, 'GET', `${style.user}${id}/`)
-      t.equal(detail.status, 400, "detail GET is HQ's 400")
-      t.strictSame(detail.json, GET_MISSING)
-      t.strictSame((await call(server, 'GET', `${style.group}${GROUP_SOUTH}/`)).json.users, [], 'the membership went with it')
+    const del = await call(server, 'DELETE', `${style.user}${id}/`)
+    t.equal(del.status, 204)
+    t.equal(del.text, '')
+    const detail = await call(server, 'GET', `${style.user}${id}/`)
+    t.equal(detail.status, 400, "detail GET is HQ's 400")
+    t.strictSame(detail.json, GET_MISSING)
+    t.strictSame((await call(server, 'GET', `${style.group}${GROUP_SOUTH}/`)).json.users, [], 'the membership went with it')
 
-      const again = await call(server, 'POST', style.user, { username: 'newworker', password: 'pass-1234' })
-      t.equal(again.status, 400)
-      t.strictSame(again.json, { error: "Username 'newworker@demo.commcarehq.org' is already taken or reserved." })
-      t.ok(again.headers.get('x-mock-reason'))
-    })
-  }
+    const again = await call(server, 'POST', style.user, { username: 'newworker', password: 'pass-1234' })
+    t.equal(again.status, 400)
+    t.strictSame(again.json, { error: "Username 'newworker@demo.commcarehq.org' is already taken or reserved." })
+    t.ok(again.headers.get('x-mock-reason'))
+  })
 }

@@ -35,10 +35,10 @@ export function startProcess (args: string[], env: NodeJS.ProcessEnv = {}): Prom
       }
     }
     child.stdout!.on('data', check)
-    void exited.then(code => {
+    exited.then(code => {
       clearTimeout(timer)
       reject(new Error(`server exited (${code}) before listening:\n${out}`))
-    })
+    }, () => {})
   })
 }
 
