@@ -1,5 +1,6 @@
 import { HqError, badRequest, collectedErrors, serverError } from './errors.js'
 import { hashPassword } from './passwords.js'
+import { dumps } from './json.js'
 import type { DomainState } from '../store/domain.js'
 import type { StoredUser } from '../store/schema.js'
 
@@ -72,6 +73,11 @@ export function renderUser (domain: DomainState, user: StoredUser, style: UrlSty
     user_data: composeUserData(domain, user),
     username: user.username
   }
+}
+
+/** A user's answer as HQ's JSON text, from the domain's cache when nothing changed since. */
+export function userJson (domain: DomainState, user: StoredUser, style: UrlStyle): string {
+  return domain.cachedJson(`${style} ${user.id}`, () => dumps(renderUser(domain, user, style)))
 }
 
 /** What a PUT (or the update step of a POST) will change, validated but not applied. */

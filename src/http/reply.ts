@@ -15,6 +15,11 @@ export function sendHq (reply: FastifyReply, status: number, body: unknown): Fas
   return reply.code(status).headers(CORS).type(JSON_UTF8).send(dumps(body))
 }
 
+/** The same, for a body already serialized in HQ's format. */
+export function sendHqJson (reply: FastifyReply, status: number, json: string): FastifyReply {
+  return reply.code(status).headers(CORS).type(JSON_UTF8).send(json)
+}
+
 /** Header values must stay on one line of printable ASCII. */
 export function headerSafe (text: string, max = 500): string {
   const clean = text.replace(/[^\x20-\x7e]/g, '?')

@@ -60,7 +60,8 @@ function record (journal: Journal, request: FastifyRequest, reply: FastifyReply,
   let kept: string | Buffer | null = payload
   let truncated = false
   if (payload !== null && payload.length > JOURNAL_BODY_LIMIT) {
-    kept = (typeof payload === 'string' ? payload : payload.toString('utf8')).slice(0, JOURNAL_BODY_LIMIT)
+    // A copy: a slice of a string can keep the whole answer alive, once per entry.
+    kept = Buffer.from((typeof payload === 'string' ? payload : payload.toString('utf8')).slice(0, JOURNAL_BODY_LIMIT), 'utf8')
     truncated = true
   }
   const headers = reply.getHeaders() as Record<string, unknown>

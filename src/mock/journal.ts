@@ -8,7 +8,7 @@ import { redactValue } from './redact.js'
 // stays cheap on the request path.
 
 /** Request and response bodies longer than this (in characters) are kept truncated. */
-export const JOURNAL_BODY_LIMIT = 64 * 1024
+export const JOURNAL_BODY_LIMIT = 16 * 1024
 
 export const DEFAULT_JOURNAL_SIZE = 1000
 

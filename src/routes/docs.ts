@@ -3,7 +3,6 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
-import { parse } from 'yaml'
 import { requireAdmin } from '../mock/admin.js'
 
 // The API description and an interactive docs page under /__mock/. The page is
@@ -50,10 +49,12 @@ const PAGE = `<!doctype html>
 interface Loaded { yaml: string, json: string, assets: Map<string, Buffer> }
 
 export async function docsRoutes (app: FastifyInstance): Promise<void> {
-  // Read on first use: a server that never shows its docs never loads the 1.5 MB bundle.
+  // Read on first use: a server that never shows its docs never loads the 1.5 MB
+  // bundle, nor the YAML parser (which would add to every cold start).
   let loaded: Loaded | undefined
-  const load = (): Loaded => {
+  const load = async (): Promise<Loaded> => {
     if (loaded !== undefined) return loaded
+    const { parse } = await import('yaml')
     const yaml = readFileSync(SPEC_PATH, 'utf8')
     const dist = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
     const assets = new Map(Object.keys(ASSETS).map(name => [name, readFileSync(join(dist, name))]))
@@ -64,11 +65,11 @@ export async function docsRoutes (app: FastifyInstance): Promise<void> {
   const onRequest = requireAdmin
 
   app.get('/__mock/openapi.yaml', { onRequest }, async (_request, reply) => {
-    return reply.type('application/yaml; charset=utf-8').send(load().yaml)
+    return reply.type('application/yaml; charset=utf-8').send((await load()).yaml)
   })
 
   app.get('/__mock/openapi.json', { onRequest }, async (_request, reply) => {
-    return reply.type('application/json; charset=utf-8').send(load().json)
+    return reply.type('application/json; charset=utf-8').send((await load()).json)
   })
 
   app.get('/__mock/docs', { onRequest }, async (_request, reply) => {
@@ -77,7 +78,7 @@ export async function docsRoutes (app: FastifyInstance): Promise<void> {
 
   app.get('/__mock/docs/:asset', { onRequest }, async (request, reply) => {
     const { asset } = request.params as { asset: string }
-    const body = Object.hasOwn(ASSETS, asset) || asset === 'init.js' ? load().assets.get(asset) : undefined
+    const body = Object.hasOwn(ASSETS, asset) || asset === 'init.js' ? (await load()).assets.get(asset) : undefined
     if (body === undefined) {
       return reply.code(404).header('x-mock-reason', 'not an asset of the docs page').send()
     }

@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { resource } from '../http/resource.js'
-import { headerSafe, sendHq } from '../http/reply.js'
+import { headerSafe, sendHq, sendHqJson } from '../http/reply.js'
 import { requireObject } from '../http/body.js'
 import { badRequest, notFoundEmpty, serverError } from '../commcare/errors.js'
 import { paginate, last, truthyParam, type Query } from '../commcare/list.js'
-import { missingUserForGet, renderUser, updateUser, userUri, type UpdateContext } from '../commcare/users.js'
+import { missingUserForGet, renderUser, updateUser, userJson, userUri, type UpdateContext } from '../commcare/users.js'
+import { dumps } from '../commcare/json.js'
 import { missingUserForAction, planCreate, retireUser, setActive } from '../commcare/create.js'
 import type { HqRouteConfig } from '../http/context.js'
 import type { DomainState } from '../store/domain.js'
@@ -55,10 +56,12 @@ export async function userRoutes (app: FastifyInstance): Promise<void> {
         users = domain.sortedUsers().filter(u => u.is_active && members.has(u.id))
       } else {
         const archived = truthyParam(last(query.archived))
-        users = domain.sortedUsers().filter(u => u.is_active !== archived)
+        users = domain.listedUsers(archived)
       }
       const page = paginate(users, query)
-      return sendHq(reply, 200, { meta: page.meta, objects: page.objects.map(u => renderUser(domain, u, style)) })
+      // The same bytes as dumps({meta, objects}), with each worker from the cache.
+      const objects = page.objects.map(u => userJson(domain, u, style)).join(', ')
+      return sendHqJson(reply, 200, `{"meta": ${dumps(page.meta)}, "objects": [${objects}]}`)
     },
     POST: async (request, reply) => {
       const domain = domainOf(request)
@@ -83,7 +86,7 @@ export async function userRoutes (app: FastifyInstance): Promise<void> {
       const { id } = request.params as { id: string }
       const user = domain.liveUser(id)
       if (user === undefined) throw missingUserForGet(id)
-      return sendHq(reply, 200, renderUser(domain, user, styleOf(request)))
+      return sendHqJson(reply, 200, userJson(domain, user, styleOf(request)))
     },
     PUT: async (request, reply) => {
       const domain = domainOf(request)

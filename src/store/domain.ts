@@ -14,6 +14,10 @@ export class DomainState {
   locationsById = new Map<string, Location>()
   profilesById = new Map<string, Profile>()
   private sorted: StoredUser[] | null = null
+  /** Serialized answers (per user and URL style), valid until the domain next changes. */
+  private readonly rendered = new Map<string, string>()
+  /** The list's two views (active, deactivated), valid until the domain next changes. */
+  private listed: [StoredUser[], StoredUser[]] | null = null
 
   constructor (doc: DomainDoc) {
     this.doc = doc
@@ -47,6 +51,38 @@ export class DomainState {
     for (const l of this.doc.locations) this.locationsById.set(l.id, l)
     for (const p of this.doc.profiles) this.profilesById.set(String(p.id), p)
     this.sorted = null
+    this.changed()
+  }
+
+  /** Non-retired users in username order that are active (or, with `deactivated`, not). */
+  listedUsers (deactivated: boolean): StoredUser[] {
+    if (this.listed === null) {
+      const active: StoredUser[] = []
+      const inactive: StoredUser[] = []
+      for (const u of this.sortedUsers()) (u.is_active ? active : inactive).push(u)
+      this.listed = [active, inactive]
+    }
+    return this.listed[deactivated ? 1 : 0]
+  }
+
+  /**
+   * A serialized answer from the cache, made on a miss. Any change to the
+   * domain drops every entry (`changed()`), so what is served is never stale:
+   * a user's answer also depends on groups, profiles and custom fields.
+   */
+  cachedJson (key: string, make: () => string): string {
+    let json = this.rendered.get(key)
+    if (json === undefined) {
+      json = make()
+      this.rendered.set(key, json)
+    }
+    return json
+  }
+
+  /** Call after any change to the document. */
+  changed (): void {
+    this.rendered.clear()
+    this.listed = null
   }
 
   /** A user that exists and is not retired. */
@@ -69,11 +105,13 @@ export class DomainState {
     this.usersById.set(user.id, user)
     this.usersByUsername.set(user.username.toLowerCase(), user)
     this.sorted = null
+    this.listed = null
   }
 
-  /** Call after a user's `retired` flag changed. */
+  /** Call after a user's `retired` or `is_active` flag changed. */
   usersChanged (): void {
     this.sorted = null
+    this.listed = null
   }
 
   addGroup (group: Group): void {

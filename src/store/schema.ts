@@ -140,7 +140,12 @@ export type Seed = Static<typeof SeedSchema>
 
 export const GlobalDocSchema = Type.Object({
   format: Type.Literal(1),
-  web_users: Type.Array(WebUserSchema)
+  web_users: Type.Array(WebUserSchema),
+  /** The seed this directory last validated: a restart with the same seed need not parse it again. */
+  seed: Type.Optional(Type.Object({
+    sha256: Type.String(),
+    domains: Type.Array(DomainName)
+  }, { additionalProperties: false }))
 }, { additionalProperties: false })
 export type GlobalDoc = Static<typeof GlobalDocSchema>
 

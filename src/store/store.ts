@@ -1,5 +1,7 @@
 import { readFile, mkdir, readdir, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
+import { createHash } from 'node:crypto'
+import { VERSION } from '../version.js'
 import { Low } from 'lowdb'
 import { AtomicJsonFile, removeStaleTemps, syncDirectory } from './atomic-file.js'
 import { GroupCommit } from './group-commit.js'
@@ -34,13 +36,15 @@ interface Domain {
   serializer: DomainSerializer | null
 }
 
-export async function readSeed (path: string): Promise<Seed> {
-  let text: string
+async function readSeedText (path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8')
+    return await readFile(path, 'utf8')
   } catch (err) {
     throw new StartupError(path, [`cannot read the seed file (${(err as NodeJS.ErrnoException).code ?? String(err)})`])
   }
+}
+
+function parseSeed (path: string, text: string): Seed {
   let seed: unknown
   try {
     seed = JSON.parse(text)
@@ -50,6 +54,16 @@ export async function readSeed (path: string): Promise<Seed> {
   const problems = seedProblems(seed)
   if (problems.length > 0) throw new StartupError(path, problems)
   return seed as Seed
+}
+
+/** Identifies a seed's bytes as validated by this version of the mock. */
+function seedFingerprint (text: string): string {
+  return createHash('sha256').update(VERSION).update('\0').update(text).digest('hex')
+}
+
+/** Reads and validates a seed file. */
+export async function readSeed (path: string): Promise<Seed> {
+  return parseSeed(path, await readSeedText(path))
 }
 
 /** Turns a seed domain into a stored document: passwords become hashes. */
@@ -80,10 +94,12 @@ export function copyDomainDoc (source: DomainDoc, name: string): DomainDoc {
 export class Store {
   readonly seedPath: string
   readonly dataDir: string | null
-  private seed!: Seed
-  // Seed domains are kept as JSON text (as given, then as converted on first
-  // use): text is one object to the garbage collector, however many users.
-  private seedDomains = new Map<string, { given: string | null, converted: string | null }>()
+  // The seed is kept as the file's text until a seed domain is first needed,
+  // then as each domain's converted document in JSON: text is one object to
+  // the garbage collector, however many users.
+  private seedText: string | null = null
+  private seedDomains = new Map<string, string | null>()
+  private seedWebUsersCache: WebUser[] | null = null
   private readonly domainMap = new Map<string, Domain>()
   private globalDb: Low<GlobalDoc> | null = null
   private global!: GlobalDoc
@@ -112,15 +128,30 @@ export class Store {
    * hashed) on first use only: a restart on existing data never needs it.
    */
   private seedDoc (name: string): DomainDoc | undefined {
-    const entry = this.seedDomains.get(name)
-    if (entry === undefined) return undefined
-    if (entry.converted === null) {
-      const doc = domainFromSeed(name, JSON.parse(entry.given!) as SeedDomain)
-      entry.converted = JSON.stringify(doc)
-      entry.given = null
-      return doc
-    }
-    return JSON.parse(entry.converted) as DomainDoc
+    if (!this.seedDomains.has(name)) return undefined
+    this.convertSeed()
+    return JSON.parse(this.seedDomains.get(name)!) as DomainDoc
+  }
+
+  /** The seed's web users (a fresh copy). */
+  private seedWebUsers (): WebUser[] {
+    this.convertSeed()
+    return structuredClone(this.seedWebUsersCache!)
+  }
+
+  private convertSeed (): void {
+    if (this.seedText === null) return
+    const seed = JSON.parse(this.seedText) as Seed
+    for (const [n, d] of Object.entries(seed.domains)) this.seedDomains.set(n, JSON.stringify(domainFromSeed(n, d)))
+    this.seedWebUsersCache = seed.web_users
+    this.seedText = null
+  }
+
+  /** Takes a parsed, validated seed (its text is kept for later conversion). */
+  private useSeed (text: string, seed: Seed): void {
+    this.seedText = text
+    this.seedDomains = new Map(Object.keys(seed.domains).map(n => [n, null]))
+    this.seedWebUsersCache = null
   }
 
   private get domainsDir (): string {
@@ -133,11 +164,10 @@ export class Store {
   }
 
   private async load (): Promise<void> {
-    const seed = await readSeed(this.seedPath)
-    for (const [name, d] of Object.entries(seed.domains)) this.seedDomains.set(name, { given: JSON.stringify(d), converted: null })
-    this.seed = { web_users: seed.web_users, domains: {} }
+    const text = await readSeedText(this.seedPath)
     if (this.dataDir === null) {
-      this.setGlobal({ format: 1, web_users: structuredClone(this.seed.web_users) })
+      this.useSeed(text, parseSeed(this.seedPath, text))
+      this.setGlobal({ format: 1, web_users: this.seedWebUsers() })
       for (const name of this.seedDomains.keys()) this.attach(this.seedDoc(name)!, false)
       return
     }
@@ -146,7 +176,7 @@ export class Store {
     try {
       await removeStaleTemps(this.dataDir)
       await removeStaleTemps(this.domainsDir)
-      await this.loadFiles()
+      await this.loadFiles(text)
     } catch (err) {
       await this.lock.release()
       this.lock = null
@@ -154,10 +184,20 @@ export class Store {
     }
   }
 
-  private async loadFiles (): Promise<void> {
+  private async loadFiles (seedText: string): Promise<void> {
     const globalPath = join(this.dataDir as string, 'global.json')
     const globalAdapter = new AtomicJsonFile<GlobalDoc>(globalPath, { fsync: this.fsync })
     const existing = await readDataFile(globalAdapter, globalDocProblems)
+    const seedHash = seedFingerprint(seedText)
+    // A seed this directory already validated, byte for byte, is not parsed
+    // again until it is needed (a reset): restarts on big seeds stay fast.
+    if (existing?.seed?.sha256 === seedHash) {
+      this.seedText = seedText
+      this.seedDomains = new Map(existing.seed.domains.map(n => [n, null]))
+    } else {
+      this.useSeed(seedText, parseSeed(this.seedPath, seedText))
+    }
+    const seedInfo = { sha256: seedHash, domains: [...this.seedDomains.keys()] }
     if (existing === null) {
       // First start on this directory: lay the seed down. global.json is written
       // last, so a start interrupted half way simply starts over.
@@ -166,13 +206,17 @@ export class Store {
         const d = this.attach(this.seedDoc(name)!, true)
         await d.db!.write()
       }
-      this.globalDb = new Low(globalAdapter, { format: 1, web_users: structuredClone(this.seed.web_users) })
+      this.globalDb = new Low(globalAdapter, { format: 1, web_users: this.seedWebUsers(), seed: seedInfo })
       await this.globalDb.write()
       this.setGlobal(this.globalDb.data)
       return
     }
     this.globalDb = new Low(globalAdapter, existing)
     this.setGlobal(existing)
+    if (existing.seed?.sha256 !== seedHash) {
+      existing.seed = seedInfo
+      await this.globalDb.write()
+    }
     for (const name of await this.domainFileNames()) {
       const adapter = new AtomicJsonFile<DomainDoc>(this.domainPath(name), { fsync: this.fsync })
       const doc = await readDataFile(adapter, d => domainDocProblems(d, name))
@@ -276,6 +320,7 @@ export class Store {
       result = change()
     } finally {
       // Even a change that failed half way leaves memory and file to agree at the next flush.
+      state.changed()
       this.changed(state, touched)
     }
     await this.commit(state)
@@ -283,6 +328,7 @@ export class Store {
   }
 
   async persist (state: DomainState): Promise<void> {
+    state.changed()
     this.changed(state)
     await this.commit(state)
   }
@@ -322,7 +368,7 @@ export class Store {
   async resetAll (): Promise<void> {
     await this.importState({
       format: 1,
-      web_users: structuredClone(this.seed.web_users),
+      web_users: this.seedWebUsers(),
       domains: Object.fromEntries([...this.seedDomains.keys()].map(n => [n, this.seedDoc(n)!]))
     })
   }

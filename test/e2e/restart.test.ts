@@ -86,3 +86,32 @@ t.test('--help and a bad flag', async t => {
   t.equal(bad.code, 2)
   t.match(bad.output, /Run with --help/)
 })
+
+t.test('a seed changed since the data directory was made is validated again; an unchanged one still resets', async t => {
+  const dir = await tempDir(t)
+  const seed = join(dir, 'seed.json')
+  const data = join(dir, 'data')
+  const original = await readFile(SEED, 'utf8')
+  await writeFile(seed, original)
+  const first = await startProcess(['--data', data, '--seed', seed])
+  first.child.kill('SIGTERM')
+  await first.exited
+
+  await writeFile(seed, original.replace('"jdoe@demo.commcarehq.org"', '42'))
+  const spoiled = await runToExit(['--data', data, '--seed', seed])
+  t.equal(spoiled.code, 1, 'the changed seed is checked again and refused')
+  t.match(spoiled.output, `cannot start: ${seed}:`)
+
+  await writeFile(seed, original)
+  const again = await startProcess(['--data', data, '--seed', seed])
+  t.teardown(() => { again.child.kill('SIGKILL') })
+  const url = `${again.url}/a/demo/api/v0.5/user/${JDOE}/`
+  const put = await fetch(url, { method: 'PUT', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: '{"first_name": "Changed"}' })
+  t.equal(put.status, 200)
+  const reset = await fetch(`${again.url}/__mock/reset`, { method: 'POST' })
+  t.equal(reset.status, 200)
+  const get = await fetch(url, { headers: { authorization: ADMIN } })
+  t.equal((await get.json() as { first_name: string }).first_name, 'Jane', 'reset restores the seed read after a restart')
+  again.child.kill('SIGTERM')
+  await again.exited
+})
