@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util'
-import { fileURLToPath } from 'node:url'
 import type { UserDataMode } from './commcare/users.js'
+import { BUNDLED_SEED } from './paths.js'
 
-export const BUNDLED_SEED = fileURLToPath(new URL('../seed/default.json', import.meta.url))
+export { BUNDLED_SEED }
 
 export interface Config {
   host: string

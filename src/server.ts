@@ -76,7 +76,11 @@ function banner (config: Config, server: RunningServer): string {
   return lines.join('\n')
 }
 
-export async function main (argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+/**
+ * The command line: 0 or more for an exit code, -1 while serving. `onServing`
+ * runs once the server listens.
+ */
+export async function main (argv: string[], env: NodeJS.ProcessEnv, onServing?: () => void): Promise<number> {
   let parsed
   try {
     parsed = parseConfig(argv, env)
@@ -107,6 +111,7 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv): Promise<num
     process.stderr.write(`commcare-hq-mock: cannot start: ${(err as Error).message}\n`)
     return 1
   }
+  onServing?.()
   process.stdout.write(banner(config, server) + '\n')
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err !== undefined) server.app.log.error({ err }, 'closing after an error')

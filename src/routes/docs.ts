@@ -1,16 +1,15 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { requireAdmin } from '../mock/admin.js'
+import { SPEC_PATH } from '../paths.js'
 
 // The API description and an interactive docs page under /__mock/. The page is
 // Swagger UI from the swagger-ui-dist package, served from this process, so it
 // works without any network access.
 
-/** openapi.yaml at the package root (beside dist/ and src/). */
-export const SPEC_PATH = fileURLToPath(new URL('../../openapi.yaml', import.meta.url))
+export { SPEC_PATH }
 
 const ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
@@ -52,11 +51,12 @@ export async function docsRoutes (app: FastifyInstance): Promise<void> {
   // Read on first use: a server that never shows its docs never loads the 1.5 MB
   // bundle, nor the YAML parser (which would add to every cold start).
   let loaded: Loaded | undefined
-  const load = async (): Promise<Loaded> => {
+  const load = (): Loaded => {
     if (loaded !== undefined) return loaded
-    const { parse } = await import('yaml')
+    const require = createRequire(import.meta.url)
+    const { parse } = require('yaml') as typeof import('yaml')
     const yaml = readFileSync(SPEC_PATH, 'utf8')
-    const dist = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
+    const dist = dirname(require.resolve('swagger-ui-dist/package.json'))
     const assets = new Map(Object.keys(ASSETS).map(name => [name, readFileSync(join(dist, name))]))
     assets.set('init.js', Buffer.from(INIT_JS))
     loaded = { yaml, json: JSON.stringify(parse(yaml)), assets }
@@ -65,11 +65,11 @@ export async function docsRoutes (app: FastifyInstance): Promise<void> {
   const onRequest = requireAdmin
 
   app.get('/__mock/openapi.yaml', { onRequest }, async (_request, reply) => {
-    return reply.type('application/yaml; charset=utf-8').send((await load()).yaml)
+    return reply.type('application/yaml; charset=utf-8').send(load().yaml)
   })
 
   app.get('/__mock/openapi.json', { onRequest }, async (_request, reply) => {
-    return reply.type('application/json; charset=utf-8').send((await load()).json)
+    return reply.type('application/json; charset=utf-8').send(load().json)
   })
 
   app.get('/__mock/docs', { onRequest }, async (_request, reply) => {
@@ -78,7 +78,7 @@ export async function docsRoutes (app: FastifyInstance): Promise<void> {
 
   app.get('/__mock/docs/:asset', { onRequest }, async (request, reply) => {
     const { asset } = request.params as { asset: string }
-    const body = Object.hasOwn(ASSETS, asset) || asset === 'init.js' ? (await load()).assets.get(asset) : undefined
+    const body = Object.hasOwn(ASSETS, asset) || asset === 'init.js' ? load().assets.get(asset) : undefined
     if (body === undefined) {
       return reply.code(404).header('x-mock-reason', 'not an asset of the docs page').send()
     }

@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
+import { INSPECTOR_ASSETS } from '../paths.js'
 
 // The inspector: a static page at /__mock/ that reads and steers the mock
 // through the same /__mock/* JSON API a script uses. The page and its assets
 // hold no data, so they are served without the admin token; every data call
 // the page makes sends the token (X-Mock-Admin-Token) and gets 401 without it.
-
-const ASSETS = new URL('../inspector/', import.meta.url)
 
 const FILES: Record<string, { file: string, type: string }> = {
   '/__mock/': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -26,7 +25,7 @@ const SECURITY_HEADERS: Record<string, string> = {
 export async function inspectorRoutes (app: FastifyInstance): Promise<void> {
   for (const [url, { file, type }] of Object.entries(FILES)) {
     // Read once at start: the files are small and part of the package.
-    const body = readFileSync(new URL(file, ASSETS))
+    const body = readFileSync(new URL(file, INSPECTOR_ASSETS))
     app.get(url, async (_request, reply) => {
       return reply.headers(SECURITY_HEADERS).type(type).send(body)
     })

@@ -1,27 +1,70 @@
 import type { DomainDoc, Group, Location, StoredUser, Profile } from './schema.js'
 
+/** What the lookups need of a domain: a stored document or a seed's domain. */
+export interface IndexableDomain<U extends { id: string, username: string }> {
+  users: U[]
+  groups: Group[]
+  locations: Location[]
+  profiles: Profile[]
+}
+
+/** The lookups over one domain (where ids repeat, the last one wins). */
+export interface DomainIndex<U extends { id: string, username: string } = StoredUser> {
+  usersById: Map<string, U>
+  /** By lower-cased username. */
+  usersByUsername: Map<string, U>
+  groupsById: Map<string, Group>
+  groupsByName: Map<string, Group>
+  locationsById: Map<string, Location>
+  /** By the profile's id as a string. */
+  profilesById: Map<string, Profile>
+}
+
+export function indexDomain<U extends { id: string, username: string }> (domain: IndexableDomain<U>): DomainIndex<U> {
+  const index: DomainIndex<U> = {
+    usersById: new Map(),
+    usersByUsername: new Map(),
+    groupsById: new Map(),
+    groupsByName: new Map(),
+    locationsById: new Map(),
+    profilesById: new Map()
+  }
+  for (const u of domain.users) {
+    index.usersById.set(u.id, u)
+    index.usersByUsername.set(u.username.toLowerCase(), u)
+  }
+  for (const g of domain.groups) {
+    index.groupsById.set(g.id, g)
+    index.groupsByName.set(g.name, g)
+  }
+  for (const l of domain.locations) index.locationsById.set(l.id, l)
+  for (const p of domain.profiles) index.profilesById.set(String(p.id), p)
+  return index
+}
+
 /**
  * One domain's document with the lookups the API needs. The document is the
  * persisted truth; the maps and the sorted list are derived from it and rebuilt
  * whenever the document is replaced (load, reset, rollback).
  */
-export class DomainState {
+export class DomainState implements DomainIndex {
   doc: DomainDoc
-  usersById = new Map<string, StoredUser>()
-  usersByUsername = new Map<string, StoredUser>()
-  groupsById = new Map<string, Group>()
-  groupsByName = new Map<string, Group>()
-  locationsById = new Map<string, Location>()
-  profilesById = new Map<string, Profile>()
+  usersById!: Map<string, StoredUser>
+  usersByUsername!: Map<string, StoredUser>
+  groupsById!: Map<string, Group>
+  groupsByName!: Map<string, Group>
+  locationsById!: Map<string, Location>
+  profilesById!: Map<string, Profile>
   private sorted: StoredUser[] | null = null
   /** Serialized answers (per user and URL style), valid until the domain next changes. */
   private readonly rendered = new Map<string, string>()
   /** The list's two views (active, deactivated), valid until the domain next changes. */
   private listed: [StoredUser[], StoredUser[]] | null = null
 
-  constructor (doc: DomainDoc) {
+  /** `index`, when given, must be `indexDomain(doc)` (as validation made it). */
+  constructor (doc: DomainDoc, index?: DomainIndex) {
     this.doc = doc
-    this.reindex()
+    this.reindex(index)
   }
 
   get name (): string {
@@ -33,23 +76,13 @@ export class DomainState {
     this.reindex()
   }
 
-  reindex (): void {
-    this.usersById.clear()
-    this.usersByUsername.clear()
-    this.groupsById.clear()
-    this.groupsByName.clear()
-    this.locationsById.clear()
-    this.profilesById.clear()
-    for (const u of this.doc.users) {
-      this.usersById.set(u.id, u)
-      this.usersByUsername.set(u.username.toLowerCase(), u)
-    }
-    for (const g of this.doc.groups) {
-      this.groupsById.set(g.id, g)
-      this.groupsByName.set(g.name, g)
-    }
-    for (const l of this.doc.locations) this.locationsById.set(l.id, l)
-    for (const p of this.doc.profiles) this.profilesById.set(String(p.id), p)
+  private reindex (index = indexDomain(this.doc)): void {
+    this.usersById = index.usersById
+    this.usersByUsername = index.usersByUsername
+    this.groupsById = index.groupsById
+    this.groupsByName = index.groupsByName
+    this.locationsById = index.locationsById
+    this.profilesById = index.profilesById
     this.sorted = null
     this.changed()
   }

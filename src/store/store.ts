@@ -1,15 +1,15 @@
 import { readFile, mkdir, readdir, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { createHash } from 'node:crypto'
+import { webcrypto } from 'node:crypto'
 import { VERSION } from '../version.js'
 import { Low } from 'lowdb'
 import { AtomicJsonFile, removeStaleTemps, syncDirectory } from './atomic-file.js'
 import { GroupCommit } from './group-commit.js'
 import { DomainSerializer } from './domain-file.js'
-import { DomainState } from './domain.js'
+import { DomainState, type DomainIndex } from './domain.js'
 import { acquireLock, type Lock } from './lock.js'
 import { DiskError, StartupError } from './errors.js'
-import { domainDocProblems, globalDocProblems, seedProblems } from './validate.js'
+import { checkDomainDoc, globalDocProblems, seedProblems } from './validate.js'
 import { hashPassword } from '../commcare/passwords.js'
 export { DiskError, StartupError } from './errors.js'
 import type { DomainDoc, GlobalDoc, Seed, SeedDomain, StoredUser, WebUser } from './schema.js'
@@ -36,18 +36,18 @@ interface Domain {
   serializer: DomainSerializer | null
 }
 
-async function readSeedText (path: string): Promise<string> {
+async function readSeedBytes (path: string): Promise<Buffer> {
   try {
-    return await readFile(path, 'utf8')
+    return await readFile(path)
   } catch (err) {
     throw new StartupError(path, [`cannot read the seed file (${(err as NodeJS.ErrnoException).code ?? String(err)})`])
   }
 }
 
-function parseSeed (path: string, text: string): Seed {
+function parseSeed (path: string, bytes: Buffer): Seed {
   let seed: unknown
   try {
-    seed = JSON.parse(text)
+    seed = JSON.parse(bytes.toString('utf8'))
   } catch (err) {
     throw new StartupError(path, [`not valid JSON (${(err as Error).message})`])
   }
@@ -56,14 +56,18 @@ function parseSeed (path: string, text: string): Seed {
   return seed as Seed
 }
 
-/** Identifies a seed's bytes as validated by this version of the mock. */
-function seedFingerprint (text: string): string {
-  return createHash('sha256').update(VERSION).update('\0').update(text).digest('hex')
+/**
+ * Identifies a seed's bytes as validated by this version of the mock. Hashed
+ * on a worker thread of Node's pool, so the data files load meanwhile.
+ */
+async function seedFingerprint (bytes: Buffer): Promise<string> {
+  const digest = await webcrypto.subtle.digest('SHA-256', Buffer.concat([Buffer.from(`${VERSION}\0`), bytes]))
+  return Buffer.from(digest).toString('hex')
 }
 
 /** Reads and validates a seed file. */
 export async function readSeed (path: string): Promise<Seed> {
-  return parseSeed(path, await readSeedText(path))
+  return parseSeed(path, await readSeedBytes(path))
 }
 
 /** Turns a seed domain into a stored document: passwords become hashes. */
@@ -94,10 +98,10 @@ export function copyDomainDoc (source: DomainDoc, name: string): DomainDoc {
 export class Store {
   readonly seedPath: string
   readonly dataDir: string | null
-  // The seed is kept as the file's text until a seed domain is first needed,
+  // The seed is kept as the file's bytes until a seed domain is first needed,
   // then as each domain's converted document in JSON: text is one object to
   // the garbage collector, however many users.
-  private seedText: string | null = null
+  private seedBytes: Buffer | null = null
   private seedDomains = new Map<string, string | null>()
   private seedWebUsersCache: WebUser[] | null = null
   private readonly domainMap = new Map<string, Domain>()
@@ -140,16 +144,16 @@ export class Store {
   }
 
   private convertSeed (): void {
-    if (this.seedText === null) return
-    const seed = JSON.parse(this.seedText) as Seed
+    if (this.seedBytes === null) return
+    const seed = JSON.parse(this.seedBytes.toString('utf8')) as Seed
     for (const [n, d] of Object.entries(seed.domains)) this.seedDomains.set(n, JSON.stringify(domainFromSeed(n, d)))
     this.seedWebUsersCache = seed.web_users
-    this.seedText = null
+    this.seedBytes = null
   }
 
-  /** Takes a parsed, validated seed (its text is kept for later conversion). */
-  private useSeed (text: string, seed: Seed): void {
-    this.seedText = text
+  /** Takes a parsed, validated seed (its bytes are kept for later conversion). */
+  private useSeed (bytes: Buffer, seed: Seed): void {
+    this.seedBytes = bytes
     this.seedDomains = new Map(Object.keys(seed.domains).map(n => [n, null]))
     this.seedWebUsersCache = null
   }
@@ -164,9 +168,9 @@ export class Store {
   }
 
   private async load (): Promise<void> {
-    const text = await readSeedText(this.seedPath)
+    const bytes = await readSeedBytes(this.seedPath)
     if (this.dataDir === null) {
-      this.useSeed(text, parseSeed(this.seedPath, text))
+      this.useSeed(bytes, parseSeed(this.seedPath, bytes))
       this.setGlobal({ format: 1, web_users: this.seedWebUsers() })
       for (const name of this.seedDomains.keys()) this.attach(this.seedDoc(name)!, false)
       return
@@ -176,7 +180,7 @@ export class Store {
     try {
       await removeStaleTemps(this.dataDir)
       await removeStaleTemps(this.domainsDir)
-      await this.loadFiles(text)
+      await this.loadFiles(bytes)
     } catch (err) {
       await this.lock.release()
       this.lock = null
@@ -184,43 +188,51 @@ export class Store {
     }
   }
 
-  private async loadFiles (seedText: string): Promise<void> {
+  private async loadFiles (seedBytes: Buffer): Promise<void> {
     const globalPath = join(this.dataDir as string, 'global.json')
     const globalAdapter = new AtomicJsonFile<GlobalDoc>(globalPath, { fsync: this.fsync })
+    const fingerprint = seedFingerprint(seedBytes)
+    // Awaited below; a start that fails first must not leave it unhandled.
+    fingerprint.catch(() => {})
     const existing = await readDataFile(globalAdapter, globalDocProblems)
-    const seedHash = seedFingerprint(seedText)
-    // A seed this directory already validated, byte for byte, is not parsed
-    // again until it is needed (a reset): restarts on big seeds stay fast.
-    if (existing?.seed?.sha256 === seedHash) {
-      this.seedText = seedText
-      this.seedDomains = new Map(existing.seed.domains.map(n => [n, null]))
-    } else {
-      this.useSeed(seedText, parseSeed(this.seedPath, seedText))
-    }
-    const seedInfo = { sha256: seedHash, domains: [...this.seedDomains.keys()] }
     if (existing === null) {
       // First start on this directory: lay the seed down. global.json is written
       // last, so a start interrupted half way simply starts over.
+      this.useSeed(seedBytes, parseSeed(this.seedPath, seedBytes))
       for (const name of await this.domainFileNames()) await unlink(this.domainPath(name))
       for (const name of this.seedDomains.keys()) {
         const d = this.attach(this.seedDoc(name)!, true)
         await d.db!.write()
       }
-      this.globalDb = new Low(globalAdapter, { format: 1, web_users: this.seedWebUsers(), seed: seedInfo })
+      const seed = { sha256: await fingerprint, domains: [...this.seedDomains.keys()] }
+      this.globalDb = new Low(globalAdapter, { format: 1, web_users: this.seedWebUsers(), seed })
       await this.globalDb.write()
       this.setGlobal(this.globalDb.data)
       return
     }
     this.globalDb = new Low(globalAdapter, existing)
     this.setGlobal(existing)
-    if (existing.seed?.sha256 !== seedHash) {
-      existing.seed = seedInfo
-      await this.globalDb.write()
-    }
     for (const name of await this.domainFileNames()) {
       const adapter = new AtomicJsonFile<DomainDoc>(this.domainPath(name), { fsync: this.fsync })
-      const doc = await readDataFile(adapter, d => domainDocProblems(d, name))
-      if (doc !== null) this.attach(doc, true)
+      // Validation builds the domain's lookups; its state takes them over.
+      let index: DomainIndex | undefined
+      const doc = await readDataFile(adapter, d => {
+        const checked = checkDomainDoc(d, name)
+        index = checked.index
+        return checked.problems
+      })
+      if (doc !== null) this.attach(doc, true, index)
+    }
+    // A seed this directory already validated, byte for byte, is not parsed
+    // again until it is needed (a reset): restarts on big seeds stay fast.
+    const seedHash = await fingerprint
+    if (existing.seed?.sha256 === seedHash) {
+      this.seedBytes = seedBytes
+      this.seedDomains = new Map(existing.seed.domains.map(n => [n, null]))
+    } else {
+      this.useSeed(seedBytes, parseSeed(this.seedPath, seedBytes))
+      existing.seed = { sha256: seedHash, domains: [...this.seedDomains.keys()] }
+      await this.globalDb.write()
     }
   }
 
@@ -238,8 +250,8 @@ export class Store {
     this.webUsersByName = new Map(doc.web_users.map(w => [w.username.toLowerCase(), w]))
   }
 
-  private attach (doc: DomainDoc, persistent: boolean): Domain {
-    const state = new DomainState(doc)
+  private attach (doc: DomainDoc, persistent: boolean, index?: DomainIndex): Domain {
+    const state = new DomainState(doc, index)
     let db: Low<DomainDoc> | null = null
     let commit: GroupCommit | null = null
     let serializer: DomainSerializer | null = null

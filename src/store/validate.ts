@@ -1,12 +1,15 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { TSchema } from '@sinclair/typebox'
-import { DomainDocSchema, GlobalDocSchema, SeedDomainSchema, SeedSchema, type DomainDoc, type GlobalDoc, type Seed, type SeedDomain } from './schema.js'
+import { indexDomain, type DomainIndex, type IndexableDomain } from './domain.js'
+import { DomainDocSchema, GlobalDocSchema, SeedDomainSchema, SeedSchema, type DomainDoc, type GlobalDoc, type Seed, type SeedDomain, type SeedUser, type StoredUser } from './schema.js'
 
 const ID = /^[A-Za-z0-9_.-]{1,64}$/
 
+/** A checker compiled on first use: a start on existing data never needs the seed's. */
 function compile<T extends TSchema> (schema: T) {
-  const check = TypeCompiler.Compile(schema)
+  let check: ReturnType<typeof TypeCompiler.Compile<T>> | undefined
   return (value: unknown): string[] => {
+    check ??= TypeCompiler.Compile(schema)
     if (check.Check(value)) return []
     const out: string[] = []
     for (const e of check.Errors(value)) {
@@ -22,39 +25,51 @@ const domainErrors = compile(DomainDocSchema)
 const globalErrors = compile(GlobalDocSchema)
 const seedDomainErrors = compile(SeedDomainSchema)
 
-/** Cross-references inside one domain: ids, memberships, locations, profiles. */
-export function domainReferenceErrors (domain: SeedDomain | DomainDoc, where = ''): string[] {
+/**
+ * Cross-references inside one domain: ids, memberships, locations, profiles.
+ * Checked with the domain's lookups (`indexDomain`, which a stored domain then
+ * keeps): a repeated id or name shows as a map smaller than its list, and only
+ * then are the repeats looked for.
+ */
+export function domainReferenceErrors<U extends SeedUser | StoredUser> (domain: IndexableDomain<U>, where = '', index = indexDomain(domain)): string[] {
   const out: string[] = []
-  const userIds = new Set<string>()
-  const usernames = new Set<string>()
-  const groups = new Map<string, Set<string>>()
+  const { users, groups } = domain
+  const groupRepeats = index.groupsById.size !== groups.length || index.groupsByName.size !== groups.length
+  const groupIds = new Set<string>()
   const groupNames = new Set<string>()
-  const locations = new Set(domain.locations.map(l => l.id))
-  const profiles = new Set(domain.profiles.map(p => p.id))
-  for (const g of domain.groups) {
+  const members = new Map<string, Set<string>>()
+  for (const g of groups) {
     if (!ID.test(g.id)) out.push(`${where}groups: id '${g.id}' is not a usable id (letters, digits, '_', '.', '-')`)
-    if (groups.has(g.id)) out.push(`${where}groups: id '${g.id}' appears twice`)
-    if (groupNames.has(g.name)) out.push(`${where}groups: name '${g.name}' appears twice`)
-    groups.set(g.id, new Set(g.users))
-    groupNames.add(g.name)
+    if (groupRepeats) {
+      if (groupIds.has(g.id)) out.push(`${where}groups: id '${g.id}' appears twice`)
+      if (groupNames.has(g.name)) out.push(`${where}groups: name '${g.name}' appears twice`)
+      groupIds.add(g.id)
+      groupNames.add(g.name)
+    }
+    members.set(g.id, new Set(g.users))
   }
   for (const l of domain.locations) {
-    if (l.parent !== null && !locations.has(l.parent)) out.push(`${where}locations: '${l.id}' has an unknown parent '${l.parent}'`)
+    if (l.parent !== null && !index.locationsById.has(l.parent)) out.push(`${where}locations: '${l.id}' has an unknown parent '${l.parent}'`)
   }
-  for (const u of domain.users) {
+  const userRepeats = index.usersById.size !== users.length || index.usersByUsername.size !== users.length
+  const userIds = new Set<string>()
+  const usernames = new Set<string>()
+  for (const u of users) {
     if (!ID.test(u.id)) out.push(`${where}users: id '${u.id}' is not a usable id (letters, digits, '_', '.', '-')`)
-    if (userIds.has(u.id)) out.push(`${where}users: id '${u.id}' appears twice`)
-    userIds.add(u.id)
-    const lower = u.username.toLowerCase()
-    if (usernames.has(lower)) out.push(`${where}users: username '${u.username}' appears twice`)
-    usernames.add(lower)
+    if (userRepeats) {
+      if (userIds.has(u.id)) out.push(`${where}users: id '${u.id}' appears twice`)
+      userIds.add(u.id)
+      const lower = u.username.toLowerCase()
+      if (usernames.has(lower)) out.push(`${where}users: username '${u.username}' appears twice`)
+      usernames.add(lower)
+    }
     for (const gid of u.groups) {
-      const members = groups.get(gid)
-      if (members === undefined) out.push(`${where}users: '${u.id}' is in unknown group '${gid}'`)
-      else if (!members.has(u.id)) out.push(`${where}users: '${u.id}' lists group '${gid}' but the group does not list the user`)
+      const listed = members.get(gid)
+      if (listed === undefined) out.push(`${where}users: '${u.id}' is in unknown group '${gid}'`)
+      else if (!listed.has(u.id)) out.push(`${where}users: '${u.id}' lists group '${gid}' but the group does not list the user`)
     }
     for (const lid of u.locations) {
-      if (!locations.has(lid)) out.push(`${where}users: '${u.id}' has unknown location '${lid}'`)
+      if (!index.locationsById.has(lid)) out.push(`${where}users: '${u.id}' has unknown location '${lid}'`)
     }
     if (u.primary_location !== null && !u.locations.includes(u.primary_location)) {
       out.push(`${where}users: '${u.id}' has a primary_location that is not in its locations`)
@@ -62,12 +77,11 @@ export function domainReferenceErrors (domain: SeedDomain | DomainDoc, where = '
     if (u.primary_location === null && u.locations.length > 0) {
       out.push(`${where}users: '${u.id}' has locations but no primary_location`)
     }
-    if (u.profile_id !== null && !profiles.has(u.profile_id)) out.push(`${where}users: '${u.id}' has unknown profile ${u.profile_id}`)
+    if (u.profile_id !== null && !index.profilesById.has(String(u.profile_id))) out.push(`${where}users: '${u.id}' has unknown profile ${u.profile_id}`)
   }
-  const usersById = new Map(domain.users.map(u => [u.id, u]))
-  for (const g of domain.groups) {
+  for (const g of groups) {
     for (const uid of g.users) {
-      const user = usersById.get(uid)
+      const user = index.usersById.get(uid)
       if (user === undefined) out.push(`${where}groups: '${g.id}' lists unknown user '${uid}'`)
       else if (!user.groups.includes(g.id)) out.push(`${where}groups: '${g.id}' lists user '${uid}' but the user does not list the group`)
     }
@@ -110,12 +124,19 @@ export function seedDomainProblems (domain: unknown, where = ''): string[] {
   return domainReferenceErrors(domain as SeedDomain, where)
 }
 
-export function domainDocProblems (doc: unknown, expectedName?: string): string[] {
+/** A stored domain's problems; when it has none, its lookups too (for its DomainState). */
+export function checkDomainDoc (doc: unknown, expectedName?: string): { problems: string[], index?: DomainIndex } {
   const shape = domainErrors(doc)
-  if (shape.length > 0) return shape
+  if (shape.length > 0) return { problems: shape }
   const d = doc as DomainDoc
-  if (expectedName !== undefined && d.name !== expectedName) return [`name: '${d.name}' does not match the file name '${expectedName}'`]
-  return domainReferenceErrors(d)
+  if (expectedName !== undefined && d.name !== expectedName) return { problems: [`name: '${d.name}' does not match the file name '${expectedName}'`] }
+  const index = indexDomain(d)
+  const problems = domainReferenceErrors(d, '', index)
+  return problems.length > 0 ? { problems } : { problems, index }
+}
+
+export function domainDocProblems (doc: unknown, expectedName?: string): string[] {
+  return checkDomainDoc(doc, expectedName).problems
 }
 
 export function globalDocProblems (doc: unknown): string[] {
