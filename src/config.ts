@@ -2,8 +2,6 @@ import { parseArgs } from 'node:util'
 import type { UserDataMode } from './commcare/users.js'
 import { BUNDLED_SEED } from './paths.js'
 
-export { BUNDLED_SEED }
-
 export interface Config {
   host: string
   port: number

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppOptions } from './app.js'
-import { BUNDLED_SEED } from './config.js'
+import { BUNDLED_SEED } from './paths.js'
 import { Store } from './store/store.js'
 import type { SeedDomain } from './store/schema.js'
 import type { DomainSummary, MockState } from './mock/control.js'

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { startMockServer, type MockServer, type JournalEntry } from 'commcare-hq-mock'
+import { seedDomain } from './helpers/seed.js'
 
 // The fixture exactly as an integrator uses it: imported by the package's name
 // (the built dist/, through package.json "exports").
@@ -66,18 +67,10 @@ t.test('faults, domains on the fly and per-domain reset through the fixture', as
   t.not((await (await fetch(jdoe(server, 'fixture-copy'), { headers: { authorization: ADMIN } })).json()).first_name, 'N2')
   t.equal((await (await fetch(jdoe(server), { headers: { authorization: ADMIN } })).json()).first_name, 'DemoChange', 'demo keeps its change')
 
-  const tiny = await server.createDomain('tiny', {
+  const tiny = await server.createDomain('tiny', seedDomain({
     project_name: 'Tiny',
-    toggles: [],
-    rate_limit_per_minute: null,
-    members: [{ username: 'admin@example.org', permissions: ['edit_commcare_users', 'access_api'] }],
-    custom_user_fields: [],
-    profiles: [],
-    roles: [],
-    locations: [],
-    groups: [],
-    users: []
-  })
+    members: [{ username: 'admin@example.org', permissions: ['edit_commcare_users', 'access_api'] }]
+  }))
   t.equal(tiny.users, 0)
   const list = await fetch(`${server.url}/a/tiny/api/v0.5/user/`, { headers: { authorization: ADMIN } })
   t.equal(list.status, 200)

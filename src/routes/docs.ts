@@ -9,8 +9,6 @@ import { SPEC_PATH } from '../paths.js'
 // Swagger UI from the swagger-ui-dist package, served from this process, so it
 // works without any network access.
 
-export { SPEC_PATH }
-
 const ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
   'swagger-ui-bundle.js': 'application/javascript; charset=utf-8'

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { ADMIN, AMINA, BRIAN, DAVID, DOCS_SAMPLE_PUT, JDOE } from '../helpers/app.js'
+import { seedDomain, seedUser } from '../helpers/seed.js'
 
 // Builds the image and runs it for real: health, persistence on the /data
 // volume, graceful stop, custom seed, corrupt data, non-root user. Skips with a
@@ -249,34 +250,11 @@ if (engine.code !== 0) {
         tokens: []
       }],
       domains: {
-        'ci-project': {
+        'ci-project': seedDomain({
           project_name: 'CI Project',
-          toggles: [],
-          rate_limit_per_minute: null,
           members: [{ username: 'ci@example.org', permissions: ['edit_commcare_users', 'access_api', 'view_commcare_users'] }],
-          custom_user_fields: [],
-          profiles: [],
-          roles: [],
-          locations: [],
-          groups: [],
-          users: [{
-            id: workerId,
-            username: 'tariq@ci-project.commcarehq.org',
-            password: 'tariq-password',
-            first_name: 'Tariq',
-            last_name: 'Aziz',
-            email: '',
-            language: 'en',
-            phone_numbers: [],
-            groups: [],
-            locations: [],
-            primary_location: null,
-            user_data: {},
-            profile_id: null,
-            role: null,
-            is_active: true
-          }]
-        }
+          users: [seedUser({ id: workerId, username: 'tariq@ci-project.commcarehq.org', password: 'tariq-password', first_name: 'Tariq', last_name: 'Aziz' })]
+        })
       }
     }))
     await chmod(seedFile, 0o644)

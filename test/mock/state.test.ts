@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build, ADMIN, JDOE, MARY, SEED } from '../helpers/app.js'
+import { seedDomain, seedUser } from '../helpers/seed.js'
 import { Store } from '../../src/store/store.js'
 
 const JSON_HEADERS = { authorization: ADMIN, 'content-type': 'application/json' }
@@ -119,34 +120,11 @@ t.test('a domain copied on the fly answers at once, with the same ids, and is in
 
 t.test('a domain from a posted seed fragment', async t => {
   const app = await build(t)
-  const seed = {
+  const seed = seedDomain({
     project_name: 'Tiny',
-    toggles: [],
-    rate_limit_per_minute: null,
     members: [{ username: 'admin@example.org', permissions: ['edit_commcare_users', 'access_api'] }],
-    custom_user_fields: [],
-    profiles: [],
-    roles: [],
-    locations: [],
-    groups: [],
-    users: [{
-      id: '0123456789abcdef0123456789abcdef',
-      username: 'solo@tiny.commcarehq.org',
-      password: 'solo-password',
-      first_name: 'Solo',
-      last_name: 'One',
-      email: '',
-      language: 'en',
-      phone_numbers: [],
-      groups: [],
-      locations: [],
-      primary_location: null,
-      user_data: {},
-      profile_id: null,
-      role: null,
-      is_active: true
-    }]
-  }
+    users: [seedUser({ id: TINY, username: 'solo@tiny.commcarehq.org', password: 'solo-password', first_name: 'Solo', last_name: 'One' })]
+  })
   const res = await mock(app, 'POST', '/__mock/domains', { name: 'tiny', seed })
   t.equal(res.statusCode, 201)
   t.same(res.json(), { name: 'tiny', project_name: 'Tiny', users: 1, groups: 0, seeded: false })
