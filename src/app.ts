@@ -13,6 +13,7 @@ import { locationRoutes } from './routes/locations.js'
 import { identityRoutes } from './routes/identity.js'
 import { mockRoutes } from './routes/mock.js'
 import { registerMockControl } from './mock/hooks.js'
+import { Outbox } from './mock/outbox.js'
 import { inspectorRoutes } from './routes/inspector.js'
 import { docsRoutes } from './routes/docs.js'
 import type { Store } from './store/store.js'
@@ -79,7 +80,8 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     userDataMode: options.userDataMode ?? 'replace',
     rateLimiter: new RateLimiter(),
     rateLimits: options.rateLimits ?? {},
-    retryAfter: options.retryAfter ?? null
+    retryAfter: options.retryAfter ?? null,
+    outbox: new Outbox()
   }
   app.decorate('ctx', ctx)
 

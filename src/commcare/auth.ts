@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { HqError, forbidden, unauthorized } from './errors.js'
 import { matchesOffered, secretEquals, verifyPassword } from './passwords.js'
+import { memberPermissions } from './roles.js'
 import type { DomainState } from '../store/domain.js'
 import type { StoredUser, WebUser } from '../store/schema.js'
 
@@ -167,7 +168,7 @@ export function parseDigestParams (s: string): Record<string, string> {
 }
 
 /** Membership and permission for one domain (403s of BEHAVIOR.md §2). */
-export function authorize (identity: Identity, domain: DomainState): void {
+export function authorize (identity: Identity, domain: DomainState, permissions: readonly string[] = REQUIRED_PERMISSIONS): void {
   if (identity.kind === 'mobile') throw forbidden('these are the credentials of a mobile worker; only web users may call the API')
   if (identity.via === 'none') return
   if (identity.scope !== null && identity.scope !== domain.name) {
@@ -175,6 +176,7 @@ export function authorize (identity: Identity, domain: DomainState): void {
   }
   const member = domain.isMember(identity.user.username)
   if (member === undefined) throw forbidden(`'${identity.user.username}' is not a member of domain '${domain.name}'`)
-  const missing = REQUIRED_PERMISSIONS.filter(p => !member.permissions.includes(p))
+  const granted = memberPermissions(domain, member)
+  const missing = permissions.filter(p => !granted.has(p))
   if (missing.length > 0) throw forbidden(`'${identity.user.username}' lacks ${missing.join(' and ')} in domain '${domain.name}'`)
 }

@@ -107,7 +107,7 @@ export function planCreate (ctx: UpdateContext, body: Record<string, unknown>): 
     first_name: '',
     last_name: '',
     email: email.toLowerCase(),
-    language: '',
+    language: null,
     phone_numbers: [],
     groups: [],
     locations: [],

@@ -2,6 +2,7 @@ import type { DomainState } from '../store/domain.js'
 import type { Store } from '../store/store.js'
 import type { Authenticator, Identity } from '../commcare/auth.js'
 import type { RateLimiter } from '../commcare/rate-limit.js'
+import type { Outbox } from '../mock/outbox.js'
 import type { UrlStyle, UserDataMode } from '../commcare/users.js'
 
 /** What the app knows beyond the store, shared by hooks and routes. */
@@ -15,6 +16,8 @@ export interface AppContext {
   rateLimits: Record<string, number>
   /** Seconds to announce in `Retry-After` on a 429, or null for none (HQ sends none). */
   retryAfter: number | null
+  /** The e-mails HQ would have sent (BEHAVIOR.md §14). */
+  outbox: Outbox
 }
 
 /** Per-route settings for CommCare resources. */
@@ -27,6 +30,12 @@ export interface HqRouteConfig {
     allow: string
     /** Set on the catch-all route that answers 405 / OPTIONS. */
     methodNotAllowed?: boolean
+    /** Permissions a member needs (default: edit_commcare_users and access_api). */
+    permissions?: readonly string[]
+    /** A plan privilege the domain needs; without it a bare 403 before authentication. */
+    privilege?: string
+    /** Subject to the domain's rate limit (default true; locations, identity and user_domains are not). */
+    rateLimited?: boolean
   }
 }
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteHandlerMethod } from 'fastify'
 import { HqError, notFoundEmpty, badRequest, forbidden } from '../commcare/errors.js'
 import { authorize } from '../commcare/auth.js'
+import { hasPrivilege } from '../commcare/roles.js'
 import { headerSafe } from './reply.js'
 import type { HqRequestState, HqRouteConfig } from './context.js'
 import type { UrlStyle } from '../commcare/users.js'
@@ -15,6 +16,12 @@ export interface ResourceOptions {
   scope: 'domain' | 'global'
   /** One path per URL style, written with the trailing slash. */
   paths: Partial<Record<UrlStyle, string>>
+  /** Permissions a member needs (default: edit_commcare_users and access_api). */
+  permissions?: readonly string[]
+  /** A plan privilege the domain needs (checked before authentication). */
+  privilege?: string
+  /** Whether the domain's rate limit applies (default true). */
+  rateLimited?: boolean
 }
 
 /**
@@ -27,7 +34,9 @@ export function resource (app: FastifyInstance, options: ResourceOptions, handle
   const allow = allowed.join(', ')
   for (const [style, url] of Object.entries(options.paths) as Array<[UrlStyle, string]>) {
     for (const method of allowed) {
-      const config: HqRouteConfig = { hq: { scope: options.scope, style, allow } }
+      const config: HqRouteConfig = {
+        hq: { scope: options.scope, style, allow, permissions: options.permissions, privilege: options.privilege, rateLimited: options.rateLimited }
+      }
       app.route({ method, url, config, handler: handlers[method]! })
     }
     const config: HqRouteConfig = { hq: { scope: options.scope, style, allow, methodNotAllowed: true } }
@@ -77,6 +86,9 @@ export function registerHqChecks (app: FastifyInstance): void {
       domain = ctx.store.domain(name) ?? null
       if (domain === null) throw notFoundEmpty(`there is no domain '${name}'`)
       request.hq.domain = domain
+      if (hq.privilege !== undefined && !hasPrivilege(domain, hq.privilege)) {
+        throw forbidden(`domain '${name}' does not have the ${hq.privilege} privilege; HQ answers 403 before authentication`)
+      }
     }
     if (!ctx.authEnabled) {
       const admin = ctx.store.webUsers()[0]
@@ -89,10 +101,10 @@ export function registerHqChecks (app: FastifyInstance): void {
         query: request.query as Record<string, unknown>
       })
       request.hq.identity = identity
-      if (domain !== null) authorize(identity, domain)
+      if (domain !== null) authorize(identity, domain, hq.permissions)
       else if (identity.kind === 'mobile') throw forbidden('these are the credentials of a mobile worker; only web users may call the API')
     }
-    if (domain !== null) {
+    if (domain !== null && hq.rateLimited !== false) {
       const limit = ctx.rateLimits[domain.name] ?? domain.doc.rate_limit_per_minute
       if (limit !== null && limit !== undefined) {
         const wait = ctx.rateLimiter.take(domain.name, limit)

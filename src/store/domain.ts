@@ -1,4 +1,4 @@
-import type { DomainDoc, Group, Location, StoredUser, Profile } from './schema.js'
+import type { DomainDoc, Group, Location, LocationType, Member, Role, StoredUser, Profile } from './schema.js'
 
 /** What the lookups need of a domain: a stored document or a seed's domain. */
 export interface IndexableDomain<U extends { id: string, username: string }> {
@@ -6,6 +6,9 @@ export interface IndexableDomain<U extends { id: string, username: string }> {
   groups: Group[]
   locations: Location[]
   profiles: Profile[]
+  roles?: Role[]
+  members?: Member[]
+  location_types?: LocationType[]
 }
 
 /** The lookups over one domain (where ids repeat, the last one wins). */
@@ -165,7 +168,8 @@ export class DomainState implements DomainIndex {
     this.groupsByName.set(name, group)
   }
 
-  isMember (username: string): { permissions: string[] } | undefined {
+  /** The membership of a web user (active or not). */
+  isMember (username: string): Member | undefined {
     return this.doc.members.find(m => m.username.toLowerCase() === username.toLowerCase())
   }
 

@@ -9,9 +9,18 @@ const DomainName = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' })
 
 export const ApiKeySchema = Type.Object({
   key: Type.String({ minLength: 1 }),
+  /** The one domain the key works on, or null for every domain of its user. */
   domain: Type.Union([DomainName, Type.Null()]),
-  active: Type.Boolean()
+  /** HQ's `is_active`: an inactive key is refused with 401. */
+  active: Type.Boolean(),
+  /** A role name of the key's domain: the key then grants only that role's permissions. */
+  role: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
+  /** ISO date or date-time (UTC); the key is refused (401) once it has passed. */
+  expiration_date: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
+  /** Client IPs the key may be used from; empty or absent allows every address. */
+  ip_allowlist: Type.Optional(Type.Array(Type.String({ minLength: 1 })))
 }, { additionalProperties: false })
+export type ApiKey = Static<typeof ApiKeySchema>
 
 export const TokenSchema = Type.Object({
   token: Type.String({ minLength: 1 }),
@@ -26,13 +35,24 @@ export const WebUserSchema = Type.Object({
   last_name: Type.String(),
   email: Type.String(),
   api_keys: Type.Array(ApiKeySchema),
-  tokens: Type.Array(TokenSchema)
+  tokens: Type.Array(TokenSchema),
+  /** The account's `is_active` (default true): an inactive account is refused with 401 everywhere. */
+  is_active: Type.Optional(Type.Boolean()),
+  /** Feature-flag slugs enabled for this user (HQ's per-user toggles; see `user_domains`). */
+  toggles: Type.Optional(Type.Array(Type.String({ minLength: 1 })))
 }, { additionalProperties: false })
 export type WebUser = Static<typeof WebUserSchema>
 
 export const MemberSchema = Type.Object({
   username: Type.String({ minLength: 1 }),
-  permissions: Type.Array(Type.String())
+  /** Permissions granted directly, on top of the role's (the 0.1 seed format; still honoured). */
+  permissions: Type.Optional(Type.Array(Type.String())),
+  /** The member's role in this domain, by name. */
+  role: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
+  /** A domain admin has every permission and the role name "Admin". */
+  is_admin: Type.Optional(Type.Boolean()),
+  /** The membership's `is_active` (default true): a deactivated member gets 403 on this domain. */
+  is_active: Type.Optional(Type.Boolean())
 }, { additionalProperties: false })
 export type Member = Static<typeof MemberSchema>
 
@@ -45,8 +65,24 @@ export type Profile = Static<typeof ProfileSchema>
 
 export const RoleSchema = Type.Object({
   id: Id,
-  name: Type.String({ minLength: 1 })
+  name: Type.String({ minLength: 1 }),
+  /** HqPermissions that are true for this role (e.g. edit_commcare_users, access_api). */
+  permissions: Type.Optional(Type.Array(Type.String({ minLength: 1 })))
 }, { additionalProperties: false })
+export type Role = Static<typeof RoleSchema>
+
+export const LocationTypeSchema = Type.Object({
+  /** HQ's integer primary key. */
+  id: Type.Integer({ minimum: 1 }),
+  code: Type.String({ minLength: 1 }),
+  name: Type.String({ minLength: 1 }),
+  /** The parent type's code, or null at the top. */
+  parent: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+  administrative: Type.Boolean(),
+  shares_cases: Type.Boolean(),
+  view_descendants: Type.Boolean()
+}, { additionalProperties: false })
+export type LocationType = Static<typeof LocationTypeSchema>
 
 export const LocationSchema = Type.Object({
   id: Id,
@@ -59,7 +95,9 @@ export const LocationSchema = Type.Object({
   external_id: Type.Union([Type.String(), Type.Null()]),
   location_data: Type.Record(Type.String(), Type.Unknown()),
   created_at: Type.String(),
-  last_modified: Type.String()
+  last_modified: Type.String(),
+  /** Archived locations never appear in HQ's API. */
+  is_archived: Type.Optional(Type.Boolean())
 }, { additionalProperties: false })
 export type Location = Static<typeof LocationSchema>
 
@@ -79,7 +117,8 @@ const userFields = {
   first_name: Type.String(),
   last_name: Type.String(),
   email: Type.String(),
-  language: Type.String(),
+  /** The language code, or null when never set. */
+  language: Type.Union([Type.String(), Type.Null()]),
   phone_numbers: Type.Array(Type.String()),
   groups: Type.Array(Id),
   locations: Type.Array(Id),
@@ -87,7 +126,9 @@ const userFields = {
   user_data: Type.Record(Type.String(), Type.Unknown()),
   profile_id: Type.Union([Type.Integer(), Type.Null()]),
   role: Type.Union([Type.String(), Type.Null()]),
-  is_active: Type.Boolean()
+  is_active: Type.Boolean(),
+  /** HQ's `is_account_confirmed` (default true); false until a two-stage account is confirmed. */
+  is_account_confirmed: Type.Optional(Type.Boolean())
 }
 
 export const StoredUserSchema = Type.Object({
@@ -100,6 +141,7 @@ export type StoredUser = Static<typeof StoredUserSchema>
 
 export const SeedUserSchema = Type.Object({
   ...userFields,
+  language: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   password: Type.Optional(Type.String()),
   password_hash: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   connect_username: Type.Optional(Type.Union([Type.String(), Type.Null()])),
@@ -116,7 +158,15 @@ const domainFields = {
   profiles: Type.Array(ProfileSchema),
   roles: Type.Array(RoleSchema),
   locations: Type.Array(LocationSchema),
-  groups: Type.Array(GroupSchema)
+  groups: Type.Array(GroupSchema),
+  /** The role a mobile worker with none assigned reports (HQ: "Mobile Worker Default"). */
+  default_mobile_worker_role: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
+  /** The domain's location types; absent: derived from the codes its locations use. */
+  location_types: Type.Optional(Type.Array(LocationTypeSchema)),
+  /** Plan privileges by name; an absent name has HQ's default (see src/commcare/roles.ts). */
+  privileges: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.Boolean())),
+  /** The project setting: PUT refuses weak passwords (default false). */
+  strong_mobile_passwords: Type.Optional(Type.Boolean())
 }
 
 export const SeedDomainSchema = Type.Object({
@@ -133,6 +183,8 @@ export const DomainDocSchema = Type.Object({
 export type DomainDoc = Static<typeof DomainDocSchema>
 
 export const SeedSchema = Type.Object({
+  /** Feature-flag slugs HQ knows (user_domains' `feature_flag`); absent: the built-in list. */
+  feature_flags: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
   web_users: Type.Array(WebUserSchema),
   domains: Type.Record(DomainName, SeedDomainSchema, { additionalProperties: false })
 }, { additionalProperties: false })
@@ -141,6 +193,8 @@ export type Seed = Static<typeof SeedSchema>
 export const GlobalDocSchema = Type.Object({
   format: Type.Literal(1),
   web_users: Type.Array(WebUserSchema),
+  /** The seed's `feature_flags`, when it has them. */
+  feature_flags: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
   /** The seed this directory last validated: a restart with the same seed need not parse it again. */
   seed: Type.Optional(Type.Object({
     sha256: Type.String(),

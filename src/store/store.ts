@@ -76,8 +76,9 @@ export function domainFromSeed (name: string, seed: SeedDomain): DomainDoc {
   return {
     name,
     ...rest,
-    users: users.map(({ password, password_hash: hash, retired, ...u }): StoredUser => ({
+    users: users.map(({ password, password_hash: hash, retired, language, ...u }): StoredUser => ({
       ...u,
+      language: language ?? null,
       password_hash: password !== undefined ? hashPassword(password) : hash ?? null,
       retired: retired ?? false
     }))
@@ -104,6 +105,7 @@ export class Store {
   private seedBytes: Buffer | null = null
   private seedDomains = new Map<string, string | null>()
   private seedWebUsersCache: WebUser[] | null = null
+  private seedFeatureFlagsCache: string[] | undefined = undefined
   private readonly domainMap = new Map<string, Domain>()
   private globalDb: Low<GlobalDoc> | null = null
   private global!: GlobalDoc
@@ -148,7 +150,20 @@ export class Store {
     const seed = JSON.parse(this.seedBytes.toString('utf8')) as Seed
     for (const [n, d] of Object.entries(seed.domains)) this.seedDomains.set(n, JSON.stringify(domainFromSeed(n, d)))
     this.seedWebUsersCache = seed.web_users
+    this.seedFeatureFlagsCache = seed.feature_flags
     this.seedBytes = null
+  }
+
+  /** The seed's feature-flag slugs, or undefined when it names none (the built-in list applies). */
+  private seedFeatureFlags (): string[] | undefined {
+    this.convertSeed()
+    return this.seedFeatureFlagsCache === undefined ? undefined : [...this.seedFeatureFlagsCache]
+  }
+
+  /** The global document laid down from the seed. */
+  private seedGlobal (): GlobalDoc {
+    const flags = this.seedFeatureFlags()
+    return { format: 1, web_users: this.seedWebUsers(), ...(flags === undefined ? {} : { feature_flags: flags }) }
   }
 
   /** Takes a parsed, validated seed (its bytes are kept for later conversion). */
@@ -171,7 +186,7 @@ export class Store {
     const bytes = await readSeedBytes(this.seedPath)
     if (this.dataDir === null) {
       this.useSeed(bytes, parseSeed(this.seedPath, bytes))
-      this.setGlobal({ format: 1, web_users: this.seedWebUsers() })
+      this.setGlobal(this.seedGlobal())
       for (const name of this.seedDomains.keys()) this.attach(this.seedDoc(name)!, false)
       return
     }
@@ -205,7 +220,7 @@ export class Store {
         await d.db!.write()
       }
       const seed = { sha256: await fingerprint, domains: [...this.seedDomains.keys()] }
-      this.globalDb = new Low(globalAdapter, { format: 1, web_users: this.seedWebUsers(), seed })
+      this.globalDb = new Low(globalAdapter, { ...this.seedGlobal(), seed })
       await this.globalDb.write()
       this.setGlobal(this.globalDb.data)
       return
@@ -302,6 +317,11 @@ export class Store {
     return this.global.web_users
   }
 
+  /** Feature-flag slugs the seed declares, or undefined for the built-in list. */
+  featureFlags (): string[] | undefined {
+    return this.global.feature_flags
+  }
+
   userCount (): number {
     let n = 0
     for (const d of this.domainMap.values()) n += d.state.sortedUsers().length
@@ -378,6 +398,9 @@ export class Store {
 
   /** Everything back to the seed: seeded domains restored, others removed, web users restored. */
   async resetAll (): Promise<void> {
+    const flags = this.seedFeatureFlags()
+    if (flags === undefined) delete this.global.feature_flags
+    else this.global.feature_flags = flags
     await this.importState({
       format: 1,
       web_users: this.seedWebUsers(),

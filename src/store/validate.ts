@@ -51,6 +51,7 @@ export function domainReferenceErrors<U extends SeedUser | StoredUser> (domain: 
   for (const l of domain.locations) {
     if (l.parent !== null && !index.locationsById.has(l.parent)) out.push(`${where}locations: '${l.id}' has an unknown parent '${l.parent}'`)
   }
+  out.push(...roleAndTypeErrors(domain, where))
   const userRepeats = index.usersById.size !== users.length || index.usersByUsername.size !== users.length
   const userIds = new Set<string>()
   const usernames = new Set<string>()
@@ -89,6 +90,32 @@ export function domainReferenceErrors<U extends SeedUser | StoredUser> (domain: 
   return out.slice(0, 10)
 }
 
+/** Roles named by members exist; location types form a tree their locations use. */
+function roleAndTypeErrors (domain: IndexableDomain<{ id: string, username: string }>, where: string): string[] {
+  const out: string[] = []
+  const roles = new Set((domain.roles ?? []).map(r => r.name))
+  for (const m of domain.members ?? []) {
+    if (m.role !== undefined && m.role !== null && !roles.has(m.role)) out.push(`${where}members: '${m.username}' has unknown role '${m.role}'`)
+  }
+  const types = domain.location_types
+  if (types === undefined) return out
+  const codes = new Set<string>()
+  const ids = new Set<number>()
+  for (const t of types) {
+    if (codes.has(t.code)) out.push(`${where}location_types: code '${t.code}' appears twice`)
+    if (ids.has(t.id)) out.push(`${where}location_types: id ${t.id} appears twice`)
+    codes.add(t.code)
+    ids.add(t.id)
+  }
+  for (const t of types) {
+    if (t.parent !== null && !codes.has(t.parent)) out.push(`${where}location_types: '${t.code}' has an unknown parent type '${t.parent}'`)
+  }
+  for (const l of domain.locations) {
+    if (!codes.has(l.location_type)) out.push(`${where}locations: '${l.id}' has location_type '${l.location_type}', which location_types does not define`)
+  }
+  return out
+}
+
 function webUserErrors (webUsers: GlobalDoc['web_users'], domains: string[] | null): string[] {
   const out: string[] = []
   const names = new Set<string>()
@@ -102,6 +129,9 @@ function webUserErrors (webUsers: GlobalDoc['web_users'], domains: string[] | nu
       keys.add(k.key)
       if (domains !== null && k.domain !== null && !domains.includes(k.domain)) {
         out.push(`web_users: an API key of '${w.username}' is scoped to unknown domain '${k.domain}'`)
+      }
+      if (k.expiration_date !== undefined && k.expiration_date !== null && Number.isNaN(Date.parse(k.expiration_date))) {
+        out.push(`web_users: an API key of '${w.username}' has an expiration_date that is not an ISO date ('${k.expiration_date}')`)
       }
     }
   }
