@@ -5,11 +5,16 @@ import { RateLimiter } from './commcare/rate-limit.js'
 import type { UserDataMode } from './commcare/users.js'
 import { registerBodyParsers } from './http/body.js'
 import { frameworkErrorHandler, registerErrorHandling } from './http/errors.js'
-import { registerHqChecks } from './http/resource.js'
+import { registerHqChecks, type SlashlessMode } from './http/resource.js'
 import type { AppContext } from './http/context.js'
 import { userRoutes } from './routes/users.js'
 import { groupRoutes } from './routes/groups.js'
 import { locationRoutes } from './routes/locations.js'
+import { locationTypeRoutes } from './routes/location-types.js'
+import { webUserRoutes } from './routes/web-users.js'
+import { invitationRoutes } from './routes/invitations.js'
+import { bulkUserRoutes } from './routes/bulk-users.js'
+import { mockInvitationRoutes } from './routes/mock-invitations.js'
 import { identityRoutes } from './routes/identity.js'
 import { mockRoutes } from './routes/mock.js'
 import { registerMockControl } from './mock/hooks.js'
@@ -17,6 +22,7 @@ import { Outbox } from './mock/outbox.js'
 import { inspectorRoutes } from './routes/inspector.js'
 import { docsRoutes } from './routes/docs.js'
 import type { Store } from './store/store.js'
+import { redactUrl } from './mock/redact.js'
 
 export interface AppOptions {
   store: Store
@@ -38,14 +44,18 @@ export interface AppOptions {
   journalSize?: number
   /** Seconds a client may take to send a request before it is cut off (default 30). */
   requestTimeout?: number
+  /** A URL without its trailing slash: HQ's 301 ('redirect', default) or served with `X-Mock-Warning` ('serve'). */
+  slashless?: SlashlessMode
+  /** Wrong Basic/Digest passwords after which a web user is locked out (HQ's lockout); default off. */
+  passwordAttempts?: number | null
+  /** Scheme and host of the absolute URLs of locations and location types (default: the request's scheme and Host). */
+  baseUrl?: string | null
 }
 
 export const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024
 
-/** Query parameters that carry secrets are masked wherever a URL is logged. */
-export function redactUrl (url: string): string {
-  return url.replace(/([?&](?:api_key|password|token|access_token)=)[^&]*/gi, '$1[redacted]')
-}
+/** Query parameters that carry secrets are masked wherever a URL is logged (their names judged decoded). */
+export { redactUrl }
 
 export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -65,25 +75,43 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     exposeHeadRoutes: false,
     requestTimeout: (options.requestTimeout ?? 30) * 1000,
     connectionTimeout: (options.requestTimeout ?? 30) * 1000,
-    return503OnClosing: true,
+    // While closing, the mock answers with its own 503 (below), not Fastify's.
+    return503OnClosing: false,
     forceCloseConnections: 'idle'
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  const rateLimiter = new RateLimiter()
+  const attempts = options.passwordAttempts ?? null
   const ctx: AppContext = {
     store: options.store,
     auth: new Authenticator({
       webUser: u => options.store.webUser(u),
       webUsers: () => options.store.webUsers(),
       domains: () => options.store.domains()
-    }),
+    }, undefined, attempts === null || attempts === 0 ? null : { limit: attempts, attempts: rateLimiter.logins }),
     authEnabled: options.auth ?? true,
     userDataMode: options.userDataMode ?? 'replace',
-    rateLimiter: new RateLimiter(),
+    rateLimiter,
     rateLimits: options.rateLimits ?? {},
     retryAfter: options.retryAfter ?? null,
-    outbox: new Outbox()
+    outbox: new Outbox(),
+    slashless: options.slashless ?? 'redirect'
   }
   app.decorate('ctx', ctx)
+
+  // Requests that still arrive during a graceful stop (on kept-alive connections)
+  // get the mock's own 503, with a reason, before anything else runs.
+  let closing = false
+  app.addHook('preClose', done => {
+    closing = true
+    done()
+  })
+  app.addHook('onRequest', async (request, reply) => {
+    if (!closing) return
+    const reason = 'the server is shutting down and serves no more requests; retry once it is back'
+    reply.code(503).header('connection', 'close').header('x-mock-reason', reason)
+    return request.url.startsWith('/__mock') ? reply.send({ error: reason }) : reply.send()
+  })
 
   registerErrorHandling(app)
   registerBodyParsers(app)
@@ -92,9 +120,14 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   registerHqChecks(app)
   await app.register(userRoutes)
   await app.register(groupRoutes)
-  await app.register(locationRoutes)
+  await app.register(locationRoutes, { baseUrl: options.baseUrl ?? null })
+  await app.register(locationTypeRoutes, { baseUrl: options.baseUrl ?? null })
+  await app.register(webUserRoutes)
+  await app.register(invitationRoutes)
+  await app.register(bulkUserRoutes)
   await app.register(identityRoutes)
   await app.register(mockRoutes)
+  await app.register(mockInvitationRoutes)
   await app.register(inspectorRoutes)
   await app.register(docsRoutes)
   return app

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import type { UserDataMode } from './commcare/users.js'
+import type { SlashlessMode } from './http/resource.js'
 import { BUNDLED_SEED } from './paths.js'
 
 export interface Config {
@@ -19,6 +20,12 @@ export interface Config {
   fsync: boolean
   /** Seconds a client may take to send a whole request. */
   requestTimeout: number
+  /** A URL without its trailing slash: HQ's 301, or served as the slashed one. */
+  slashless: SlashlessMode
+  /** Wrong Basic/Digest passwords before a web user is locked out, or null for never. */
+  passwordAttempts: number | null
+  /** Scheme and host (and any path prefix) of the absolute URLs in location answers; null: the request's. */
+  baseUrl: string | null
 }
 
 export class ConfigError extends Error {}
@@ -26,6 +33,8 @@ export class ConfigError extends Error {}
 export const HELP = `commcare-hq-mock: an offline stand-in for CommCare HQ's mobile-worker user API
 
 Usage: commcare-hq-mock [options]
+       commcare-hq-mock import|record|verify …   (measure the mock against your HQ;
+                                                  \`commcare-hq-mock <command> --help\`)
 
 Options (each also settable by the environment variable in brackets; a flag wins):
   --port <n>            port to listen on, 0 for any free one [PORT] (default 8000)
@@ -36,6 +45,17 @@ Options (each also settable by the environment variable in brackets; a flag wins
                         [MOCK_SEED] (default: the bundled seed/default.json)
   --in-memory           keep all state in memory, write no files [MOCK_IN_MEMORY=1]
   --no-auth             accept every request as an admin of every domain [MOCK_AUTH=off]
+  --slashless <mode>    a CommCare URL without its trailing '/': redirect (HQ's
+                        301 to the URL with it, default) or serve (answer it
+                        directly, with an X-Mock-Warning header) [MOCK_SLASHLESS]
+  --base-url <url>      scheme and host of the absolute URLs in location and
+                        location-type answers, e.g. https://www.commcarehq.org
+                        [MOCK_BASE_URL] (default: the request's scheme and Host)
+  --password-attempts <n>
+                        lock a web user out after n wrong Basic/Digest passwords
+                        (401 "maximum password attempts exceeded" until a
+                        request succeeds or a reset) [MOCK_PASSWORD_ATTEMPTS]
+                        (default: never)
   --user-data <mode>    how PUT treats user_data: replace (the published docs,
                         default) or merge (HQ's code) [MOCK_USER_DATA]
   --rate-limit <d=n>    limit domain d to n requests per minute; repeatable
@@ -71,13 +91,27 @@ function onOff (name: string, raw: string): boolean {
 }
 
 function rateLimits (entries: string[]): Record<string, number> {
-  const out: Record<string, number> = {}
+  const out: Record<string, number> = Object.create(null)
   for (const entry of entries.flatMap(e => e.split(',')).map(e => e.trim()).filter(e => e !== '')) {
     const m = /^([a-z0-9][a-z0-9-]*)=(\d+)$/.exec(entry)
     if (m === null) throw new ConfigError(`rate limit '${entry}' must look like domain=requests-per-minute`)
     out[m[1]] = int(`rate limit of ${m[1]}`, m[2], 1, 1_000_000)
   }
   return out
+}
+
+/** An http(s) URL without query or fragment, its trailing '/' dropped. */
+function parseBaseUrl (raw: string): string {
+  let url: URL
+  try {
+    url = new URL(raw.trim())
+  } catch {
+    throw new ConfigError(`--base-url must be an http or https URL such as https://www.commcarehq.org, not '${raw}'`)
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new ConfigError(`--base-url must be an http or https URL without credentials, query or fragment, not '${raw}'`)
+  }
+  return (url.origin + url.pathname).replace(/\/+$/, '')
 }
 
 export type ParseResult = { kind: 'help' } | { kind: 'version' } | { kind: 'run', config: Config }
@@ -95,6 +129,9 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParseResul
         seed: { type: 'string' },
         'in-memory': { type: 'boolean' },
         'no-auth': { type: 'boolean' },
+        slashless: { type: 'string' },
+        'password-attempts': { type: 'string' },
+        'base-url': { type: 'string' },
         'user-data': { type: 'string' },
         'rate-limit': { type: 'string', multiple: true },
         'retry-after': { type: 'string' },
@@ -117,6 +154,10 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParseResul
 
   const mode = pick(values['user-data'], 'MOCK_USER_DATA') ?? 'replace'
   if (mode !== 'replace' && mode !== 'merge') throw new ConfigError(`--user-data must be replace or merge, not '${mode}'`)
+  const slashless = pick(values.slashless, 'MOCK_SLASHLESS') ?? 'redirect'
+  if (slashless !== 'redirect' && slashless !== 'serve') throw new ConfigError(`--slashless must be redirect or serve, not '${slashless}'`)
+  const baseUrl = pick(values['base-url'], 'MOCK_BASE_URL')
+  const attempts = pick(values['password-attempts'], 'MOCK_PASSWORD_ATTEMPTS')
   const logLevel = pick(values['log-level'], 'LOG_LEVEL') ?? 'info'
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new ConfigError(`unknown log level '${logLevel}'`)
   const retryAfter = pick(values['retry-after'], 'MOCK_RETRY_AFTER')
@@ -141,7 +182,10 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParseResul
       journalSize: int('journal-size', pick(values['journal-size'], 'MOCK_JOURNAL_SIZE') ?? '1000', 0, 1_000_000),
       logLevel,
       fsync,
-      requestTimeout: int('request-timeout', pick(values['request-timeout'], 'MOCK_REQUEST_TIMEOUT') ?? '30', 1, 3600)
+      requestTimeout: int('request-timeout', pick(values['request-timeout'], 'MOCK_REQUEST_TIMEOUT') ?? '30', 1, 3600),
+      slashless,
+      passwordAttempts: attempts === undefined ? null : int('password-attempts', attempts, 1, 1_000_000),
+      baseUrl: baseUrl === undefined ? null : parseBaseUrl(baseUrl)
     }
   }
 }

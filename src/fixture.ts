@@ -6,6 +6,8 @@ import type { SeedDomain } from './store/schema.js'
 import type { DomainSummary, MockState } from './mock/control.js'
 import type { FaultRule, FaultRuleInput } from './mock/faults.js'
 import type { JournalEntry, JournalFilter } from './mock/journal.js'
+import type { OutboxEmail, OutboxFilter } from './mock/outbox.js'
+import { acceptInvitation, listInvitations, type AcceptedInvitation, type InvitationFilter, type MockInvitation } from './mock/invitations.js'
 
 // The mock as an in-process test fixture: a real HTTP server on a free port,
 // in memory by default, with the test-control API as plain functions.
@@ -29,12 +31,20 @@ export interface MockServer {
   port: number
   app: FastifyInstance
   store: Store
-  /** Everything back to the seed, or one domain back to its seed (or to what it was created with). */
+  /** Everything back to the seed, or one domain back to its seed (or to what it was created with); the outbox (or that domain's e-mails) too. */
   reset: (domain?: string) => Promise<void>
   /** Journal entries, newest first (all that match unless `limit` is given). */
   requests: (filter?: JournalFilter) => JournalEntry[]
   /** Clears the journal, or only the entries that match the filter. */
   clearRequests: (filter?: Omit<JournalFilter, 'limit'>) => void
+  /** The e-mails HQ would have sent, newest first; filters `domain`, `type`, `to` (case-insensitive), combined with AND. */
+  outbox: (filter?: OutboxFilter) => OutboxEmail[]
+  /** Removes the matching e-mails (all without a filter) and answers them, newest first. */
+  clearOutbox: (filter?: OutboxFilter) => OutboxEmail[]
+  /** Invitations of every domain (pending and accepted), oldest first; filters `domain`, `email`, `status`. */
+  invitations: (filter?: InvitationFilter) => MockInvitation[]
+  /** Accepts an invitation as its invitee would: the invitee becomes a member with the invited role (an account is made if none exists). */
+  acceptInvitation: (id: string) => Promise<AcceptedInvitation>
   addFault: (rule: FaultRuleInput) => FaultRule
   faults: () => FaultRule[]
   clearFaults: () => void
@@ -74,6 +84,10 @@ export async function startMockServer (options: MockServerOptions = {}): Promise
     },
     requests: filter => structuredClone(mock.journal.list(filter)),
     clearRequests: filter => { mock.journal.remove(filter) },
+    outbox: filter => structuredClone(mock.outbox.newestFirst(filter)),
+    clearOutbox: filter => mock.outbox.take(filter),
+    invitations: filter => listInvitations(store, filter),
+    acceptInvitation: async id => acceptInvitation(store, id),
     addFault: rule => mock.faults.add(rule),
     faults: () => mock.faults.list(),
     clearFaults: () => mock.faults.clear(),

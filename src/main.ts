@@ -1,11 +1,13 @@
 import { setFlagsFromString } from 'node:v8'
 import { main } from './server.js'
+import { runCommand } from './cli/index.js'
 
 /**
  * The command: parses the arguments, serves until a signal, and sets the exit
  * code. `onServing` runs once the server answers, before anything else.
  */
 export function run (onServing?: () => void): void {
+  if (runCommand(process.argv.slice(2))) return
   main(process.argv.slice(2), process.env, onServing).then(code => {
     if (code >= 0) {
       process.exitCode = code

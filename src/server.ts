@@ -27,6 +27,9 @@ export async function startServer (config: Config): Promise<RunningServer> {
       adminToken: config.adminToken,
       journalSize: config.journalSize,
       requestTimeout: config.requestTimeout,
+      slashless: config.slashless,
+      passwordAttempts: config.passwordAttempts,
+      baseUrl: config.baseUrl,
       logger: config.logLevel === 'silent' ? false : { level: config.logLevel }
     })
     await app.listen({ host: config.host, port: config.port })
@@ -68,10 +71,11 @@ function banner (config: Config, server: RunningServer): string {
   if (!config.auth) lines.push('  auth:  OFF (--no-auth): every request acts as an admin of every domain')
   else if (admin !== undefined) {
     lines.push(`  auth:  Authorization: ApiKey ${admin.username}:<api key>   (keys are in the seed file; README lists the bundled ones)`)
-    lines.push('         also Basic, Digest, Bearer, or ?username=…&api_key=…')
+    lines.push('         also Basic (password or API key), Digest, Bearer, or username=…&api_key=… in the query or a form body')
   }
   lines.push(`  try:   curl -H 'Authorization: ApiKey <user>:<key>' ${server.url}/a/${server.store.domainNames()[0] ?? 'demo'}/api/v0.5/user/`)
   lines.push(`  inspector: ${server.url}/__mock/   API docs: ${server.url}/__mock/docs`)
+  if (config.slashless === 'serve') lines.push("  URLs without their trailing '/' are served directly (--slashless serve); HQ answers them with a 301")
   if (config.adminToken !== null) lines.push('  /__mock/* requires the admin token (open the inspector with ?token=<token>)')
   return lines.join('\n')
 }

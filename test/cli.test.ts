@@ -33,7 +33,7 @@ t.test('--help lists the options and exits 0', async t => {
   t.equal(code, 0)
   t.equal(stderr, '')
   t.match(stdout, /^commcare-hq-mock: /)
-  for (const flag of ['--port', '--data', '--seed', '--in-memory', '--admin-token', '--journal-size', '--rate-limit', '--help', '--version']) {
+  for (const flag of ['--port', '--data', '--seed', '--in-memory', '--admin-token', '--journal-size', '--rate-limit', '--slashless', '--password-attempts', '--help', '--version']) {
     t.ok(stdout.includes(flag), flag)
   }
   t.equal((await run(['-h'])).stdout, stdout)
@@ -54,6 +54,9 @@ t.test('a bad flag or value exits 2 with a message', async t => {
   const value = await run(['--journal-size', 'lots'])
   t.equal(value.code, 2)
   t.match(value.stderr, /journal-size must be a whole number/)
+  const slashless = await run(['--slashless', 'sometimes'])
+  t.equal(slashless.code, 2)
+  t.match(slashless.stderr, /--slashless must be redirect or serve, not 'sometimes'/)
 })
 
 t.test('the real process: admin token from the environment and --journal-size', async t => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { startMockServer, type MockServer, type JournalEntry } from 'commcare-hq-mock'
+import { startMockServer, EMAIL_TYPES, type MockServer, type JournalEntry, type OutboxEmail, type OutboxFilter } from 'commcare-hq-mock'
 import { seedDomain } from './helpers/seed.js'
 
 // The fixture exactly as an integrator uses it: imported by the package's name
@@ -86,6 +86,40 @@ t.test('faults, domains on the fly and per-domain reset through the fixture', as
 
   for (let i = 0; i < 30; i++) await fetch(`${server.url}/a/demo/api/v0.5/user/${JDOE}/?i=${i}`, { headers: { authorization: ADMIN } })
   t.equal(server.requests().length, 10, 'the journal keeps its bound')
+})
+
+t.test('the outbox through the fixture: read with filters, clear, reset', async t => {
+  const server = await startMockServer()
+  t.teardown(() => server.close())
+  t.same(server.outbox(), [])
+  const { outbox } = server.app.ctx
+  const reset = await fetch(`${jdoe(server)}email_password_reset/`, { method: 'POST', headers: { authorization: ADMIN } })
+  t.equal(reset.status, 202, 'a password reset through the CommCare API')
+  const [first] = server.outbox()
+  t.match(first, { type: 'password_reset', domain: 'demo', to: 'jane.doe@example.org', user_id: JDOE })
+  outbox.record({ type: 'account_confirmation', domain: 'other', to: 'new@example.org', user_id: 'u2' })
+  const third = outbox.record({ type: 'invitation', domain: 'demo', to: 'invitee@example.org', invitation_id: 'i1' })
+
+  const all: OutboxEmail[] = server.outbox()
+  t.same(all.map(e => e.to), ['invitee@example.org', 'new@example.org', 'jane.doe@example.org'], 'newest first')
+  const filter: OutboxFilter = { domain: 'demo', to: 'Jane.Doe@EXAMPLE.org' }
+  t.same(server.outbox(filter), [first])
+  t.same(server.outbox({ type: 'invitation' }), [third])
+  all[0].to = 'changed@example.org'
+  t.equal(server.outbox()[0].to, 'invitee@example.org', 'a copy: changing it changes nothing')
+  const fromApi = await (await fetch(`${server.url}/__mock/outbox?domain=demo`)).json()
+  t.same(fromApi.emails, server.outbox({ domain: 'demo' }), 'the same as GET /__mock/outbox')
+
+  t.same(server.clearOutbox({ type: 'invitation' }), [third])
+  t.same(server.outbox().map(e => e.type), ['account_confirmation', 'password_reset'])
+  await server.reset('other')
+  t.same(server.outbox().map(e => e.domain), ['demo'], 'a domain reset clears its e-mails')
+  outbox.record({ type: 'password_reset', domain: 'other', to: 'mary@example.org', user_id: 'u3' })
+  t.equal(server.clearOutbox().length, 2, 'without a filter: everything')
+  outbox.record({ type: 'password_reset', domain: 'other', to: 'mary@example.org', user_id: 'u3' })
+  await server.reset()
+  t.same(server.outbox(), [], 'reset empties the outbox')
+  t.same([...EMAIL_TYPES], ['account_confirmation', 'password_reset', 'invitation'])
 })
 
 t.test('options: admin token and a seed file', async t => {

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { HqError, badRequest, serverError } from './errors.js'
-import { applyUserChanges, jsonType, planUserUpdate, setUserGroups, truthy, type UpdateContext } from './users.js'
+import { parseFlag, planCreateConfirmation, type WorkerEmail } from './confirmation.js'
+import { applyUserChanges, jsonType, planUserUpdate, pyStr, setUserGroups, truthy, type UpdateContext, type UpdatePlan } from './users.js'
 import type { DomainState } from '../store/domain.js'
 import type { StoredUser } from '../store/schema.js'
 
-// A mobile worker's life cycle outside PUT: create (BEHAVIOR.md §5), retire,
-// deactivate and activate (§6). Plain functions over a domain's state.
+// A mobile worker's life cycle outside PUT: create (BEHAVIOR.md §5, §5.1),
+// retire, deactivate and activate (§6). Plain functions over a domain's state.
 
 export const CONNECT_TOGGLE = 'COMMCARE_CONNECT'
 export const RESERVED_USERNAMES = ['admin', 'demo_user']
@@ -73,33 +74,65 @@ const CREATE_ONLY_KEYS = new Set(['username', 'password', 'connect_username', 'r
 
 export interface CreatePlan {
   user: StoredUser
+  /** Writes the new user (or, after a failure, only the retired record that keeps its username). */
   apply: () => void
   /** Field errors HQ collects and then discards on create. */
   ignored: string[]
+  /** The confirmation e-mail due once the user exists. */
+  email: WorkerEmail | null
+  /**
+   * Set when the update step failed after HQ had already made the user: HQ
+   * retires it, so `apply()` keeps only a retired record (the username stays
+   * taken) and this error is the answer.
+   */
+  failure: HqError | null
+}
+
+/** `user_data.commcare_profile` must name a profile of the domain, before anything is made ([R2 §B.7]). */
+function checkProfile (domain: DomainState, body: Record<string, unknown>): void {
+  const userData = Object.hasOwn(body, 'user_data') ? body.user_data : {}
+  if (typeof userData !== 'object' || userData === null || Array.isArray(userData)) {
+    throw serverError(`'user_data' is ${jsonType(userData)}, not an object: HQ calls .get('commcare_profile') on it and answers 500`)
+  }
+  const profile = (userData as Record<string, unknown>).commcare_profile
+  if (truthy(profile) && domain.profilesById.get(pyStr(profile)) === undefined) {
+    throw badRequest('User data profile not found', `user_data.commcare_profile '${pyStr(profile)}' is not a profile of domain '${domain.name}'; nothing was created`)
+  }
+}
+
+/** A password no one knows: HQ gives an account awaiting confirmation `generate_strong_password()`. */
+function unknownPassword (): string {
+  return randomBytes(24).toString('base64url')
 }
 
 /**
  * Validates a POST body in HQ's order and prepares the new user. Nothing is
- * changed until `apply()` runs, so an error that aborts the create (a 500, or
- * the foreign-group 400) leaves no trace, as HQ's cleanup intends.
+ * changed until `apply()` runs, so an error raised before HQ makes the user
+ * leaves no trace; one raised by the update step after it is `failure`.
  */
 export function planCreate (ctx: UpdateContext, body: Record<string, unknown>): CreatePlan {
   const { domain } = ctx
   const username = qualifyUsername(domain, body.username)
+  const require = parseFlag('require_account_confirmation', body.require_account_confirmation)
+  const sendNow = parseFlag('send_confirmation_email_now', body.send_confirmation_email_now)
   const connect = body.connect_username
-  if (Object.hasOwn(body, 'connect_username') && !domain.hasToggle(CONNECT_TOGGLE)) {
+  if (truthy(connect) && !domain.hasToggle(CONNECT_TOGGLE)) {
     throw badRequest("You don't have permission to use connect_username field", `domain '${domain.name}' lacks the ${CONNECT_TOGGLE} toggle`)
   }
+  checkProfile(domain, body)
+  const email = Object.hasOwn(body, 'email') ? body.email : ''
+  if (typeof email !== 'string') throw serverError(`'email' is ${jsonType(email)}: HQ calls .lower() on it and answers 500`)
   const password = body.password
-  if (!truthy(password) && !truthy(connect)) throw badRequest('Password or connect username required')
-  if (truthy(password) && typeof password !== 'string') {
-    throw serverError(`'password' is ${jsonType(password)}, not a string: HQ fails while setting it and answers 500`)
+  const confirmation = planCreateConfirmation(domain, require, sendNow, email.toLowerCase(), truthy(password))
+  if (confirmation === null) {
+    if (!truthy(password) && !truthy(connect)) throw badRequest('Password or connect username required')
+    if (truthy(password) && typeof password !== 'string') {
+      throw serverError(`'password' is ${jsonType(password)}, not a string: HQ fails while setting it and answers 500`)
+    }
   }
   if (truthy(connect) && typeof connect !== 'string') {
     throw serverError(`'connect_username' is ${jsonType(connect)}, not a string: HQ fails while linking it and answers 500`)
   }
-  const email = body.email ?? ''
-  if (typeof email !== 'string') throw serverError(`'email' is ${jsonType(email)}: HQ calls .lower() on it and answers 500`)
 
   const user: StoredUser = {
     id: newId(),
@@ -123,15 +156,43 @@ export function planCreate (ctx: UpdateContext, body: Record<string, unknown>): 
   // A null prototype: a '__proto__' key in the body stays a plain key here.
   const rest: Record<string, unknown> = Object.create(null)
   for (const [k, v] of Object.entries(body)) if (!CREATE_ONLY_KEYS.has(k)) rest[k] = v
-  const plan = planUserUpdate(ctx, user, rest)
-  if (truthy(password)) plan.changes.password = password as string
+  let plan: UpdatePlan
+  try {
+    plan = planUserUpdate(ctx, user, rest)
+  } catch (err) {
+    if (!(err instanceof HqError)) throw err
+    return reservedOnly(domain, user, err)
+  }
+  if (confirmation !== null) {
+    // An account awaiting confirmation is "similar to a deactivated account": listed only with archived=true.
+    plan.changes.password = unknownPassword()
+    user.is_active = false
+    user.is_account_confirmed = false
+  } else if (truthy(password)) {
+    plan.changes.password = password as string
+  }
   return {
     user,
     ignored: plan.errors,
+    email: confirmation?.sendEmail === true ? { type: 'account_confirmation', to: user.email, user_id: user.id } : null,
+    failure: null,
     apply: () => {
       domain.addUser(user)
       applyUserChanges(domain, user, plan.changes)
     }
+  }
+}
+
+/** HQ made the user, its update failed, and HQ retired it: only the username remains taken. */
+function reservedOnly (domain: DomainState, user: StoredUser, err: HqError): CreatePlan {
+  user.retired = true
+  const reason = `${err.reason.replace(/(;|,? and) nothing was changed$/, '')}; HQ had already made the worker and retires it, so the username '${user.username}' stays taken`
+  return {
+    user,
+    ignored: [],
+    email: null,
+    failure: new HqError(err.status, err.body, reason, err.headers),
+    apply: () => domain.addUser(user)
   }
 }
 

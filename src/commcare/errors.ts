@@ -10,6 +10,7 @@ export type ErrorBody =
   | { kind: 'canned' } // {"error_message": CANNED_500}
   | { kind: 'error_message', message: string }
   | { kind: 'text', text: string, contentType: string }
+  | { kind: 'errors', messages: string[] } // {"errors": [...]}: Django's JsonResponse (web users, invitations)
 
 export class HqError extends Error {
   readonly status: number

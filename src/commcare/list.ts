@@ -1,4 +1,5 @@
 import { badRequest } from './errors.js'
+import { isSecretKey } from '../mock/redact.js'
 
 // tastypie's Paginator, as HQ configures it (BEHAVIOR.md §7).
 
@@ -40,11 +41,12 @@ function exact (n: bigint): number | bigint {
   return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n
 }
 
-export function parsePaging (query: Query): { limit: number, offset: number | bigint } {
+/** `maxLimit`: the resource's `max_limit` (tastypie's default 1000). */
+export function parsePaging (query: Query, maxLimit = MAX_LIMIT): { limit: number, offset: number | bigint } {
   const rawLimit = last(query.limit)
   const rawOffset = last(query.offset)
   let limit = rawLimit === undefined ? BigInt(DEFAULT_LIMIT) : parseInt10('limit', rawLimit)
-  if (limit === 0n || limit > BigInt(MAX_LIMIT)) limit = BigInt(MAX_LIMIT)
+  if (limit === 0n || limit > BigInt(maxLimit)) limit = BigInt(maxLimit)
   const offset = rawOffset === undefined ? 0 : exact(parseInt10('offset', rawOffset))
   return { limit: Number(limit), offset }
 }
@@ -55,21 +57,23 @@ function quotePlus (s: string): string {
 }
 
 // Credentials sent as query parameters are not copied into the links the mock
-// returns (HQ would echo them; the mock never returns a secret).
-const NOT_LINKED = new Set(['limit', 'offset', 'api_key', 'username'])
+// returns (HQ would echo them; the mock never returns a secret): `username`
+// and every secret name of the journal's list (api_key, password, token,
+// access_token …), whatever their case.
+const NOT_LINKED = new Set(['limit', 'offset', 'username'])
 
 function link (query: Query, limit: number, offset: bigint): string {
   const parts: string[] = []
   for (const [k, v] of Object.entries(query)) {
-    if (NOT_LINKED.has(k) || v === undefined) continue
+    if (NOT_LINKED.has(k) || isSecretKey(k) || v === undefined) continue
     for (const item of Array.isArray(v) ? v : [v]) parts.push(`${quotePlus(k)}=${quotePlus(item)}`)
   }
   parts.push(`limit=${limit}`, `offset=${offset}`)
   return '?' + parts.join('&')
 }
 
-export function paginate<T> (items: T[], query: Query): { meta: Meta, objects: T[] } {
-  const { limit, offset } = parsePaging(query)
+export function paginate<T> (items: T[], query: Query, maxLimit = MAX_LIMIT): { meta: Meta, objects: T[] } {
+  const { limit, offset } = parsePaging(query, maxLimit)
   return page(items.length, limit, offset, query, () => items.slice(Number(offset), Number(offset) + limit))
 }
 

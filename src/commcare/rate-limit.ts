@@ -1,9 +1,35 @@
 /**
+ * Wrong passwords per web user (HQ's `login_attempts`), for the lockout of
+ * BEHAVIOR.md §2: once a username has `limit` failures, every Basic or Digest
+ * attempt for it gets 401 `{"error": "maximum password attempts exceeded"}`
+ * until a successful request clears the count (or a reset does).
+ */
+export class LoginAttempts {
+  private readonly failures = new Map<string, number>()
+
+  fail (username: string): void {
+    const key = username.toLowerCase()
+    this.failures.set(key, (this.failures.get(key) ?? 0) + 1)
+  }
+
+  lockedOut (username: string, limit: number): boolean {
+    return (this.failures.get(username.toLowerCase()) ?? 0) >= limit
+  }
+
+  clear (username?: string): void {
+    if (username === undefined) this.failures.clear()
+    else this.failures.delete(username.toLowerCase())
+  }
+}
+
+/**
  * Requests per minute per domain, over a sliding window of the last 60 seconds
- * (BEHAVIOR.md §10). Each domain keeps at most `limit` timestamps.
+ * (BEHAVIOR.md §10). Each domain keeps at most `limit` timestamps. It also
+ * holds the failed password attempts, so a full reset clears both.
  */
 export class RateLimiter {
   private readonly hits = new Map<string, number[]>()
+  readonly logins = new LoginAttempts()
 
   /** Counts the request; returns the seconds until a slot frees, or 0 when allowed. */
   take (domain: string, limit: number, now = Date.now()): number {
@@ -22,7 +48,9 @@ export class RateLimiter {
   }
 
   reset (domain?: string): void {
-    if (domain === undefined) this.hits.clear()
-    else this.hits.delete(domain)
+    if (domain === undefined) {
+      this.hits.clear()
+      this.logins.clear()
+    } else this.hits.delete(domain)
   }
 }

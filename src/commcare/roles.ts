@@ -28,11 +28,14 @@ export const PRIVILEGE_DEFAULTS: Record<string, boolean> = {
   // Generally available since August 2025 on every plan with API access [R2 §B.4].
   TWO_STAGE_MOBILE_WORKER_ACCOUNT_CREATION: true,
   // Every plan with API access has locations.
-  LOCATIONS: true
+  LOCATIONS: true,
+  // User profiles (web-user and invitation `profile`): on unless the seed says otherwise.
+  APP_USER_PROFILES: true
 }
 
 export const TWO_STAGE_PRIVILEGE = 'TWO_STAGE_MOBILE_WORKER_ACCOUNT_CREATION'
 export const LOCATIONS_PRIVILEGE = 'LOCATIONS'
+export const PROFILES_PRIVILEGE = 'APP_USER_PROFILES'
 
 /**
  * Feature-flag slugs HQ knows, for `user_domains?feature_flag=` when the seed

@@ -1,5 +1,8 @@
 import { HqError, badRequest, collectedErrors, serverError } from './errors.js'
 import { hashPassword } from './passwords.js'
+import { isStrongPassword, WEAK_PASSWORD_MESSAGE } from './password-strength.js'
+import { rolesNamed, workerRoleName } from './roles.js'
+import { confirmationOnUpdate, parseFlag, type WorkerEmail } from './confirmation.js'
 import { dumps } from './json.js'
 import type { DomainState } from '../store/domain.js'
 import type { StoredUser } from '../store/schema.js'
@@ -12,6 +15,7 @@ export type UrlStyle = 'v0.5' | 'v1'
 
 export type UserDataMode = 'replace' | 'merge'
 
+/** A worker as HQ renders it: exactly these 15 keys, in this (sorted) order (BEHAVIOR.md §3, [R2 §A.1]). */
 export interface ApiUser {
   default_phone_number: string | null
   email: string
@@ -19,11 +23,15 @@ export interface ApiUser {
   first_name: string
   groups: string[]
   id: string
+  /** The stored language code; null when never set. */
+  language: string | null
   last_name: string
   locations: string[]
   phone_numbers: string[]
   primary_location: string | null
   resource_uri: string
+  /** The role's name; the domain's default mobile-worker role when none is assigned; null when it no longer exists. */
+  role: string | null
   user_data: Record<string, unknown>
   username: string
 }
@@ -65,11 +73,13 @@ export function renderUser (domain: DomainState, user: StoredUser, style: UrlSty
     first_name: user.first_name,
     groups: user.groups.filter(g => domain.groupsById.has(g)),
     id: user.id,
+    language: user.language ?? null,
     last_name: user.last_name,
     locations: [...user.locations],
     phone_numbers: [...user.phone_numbers],
     primary_location: user.primary_location,
     resource_uri: userUri(domain.name, user.id, style),
+    role: workerRoleName(domain, user.role),
     user_data: composeUserData(domain, user),
     username: user.username
   }
@@ -108,8 +118,6 @@ export interface UpdatePlan {
   /** Field errors HQ collects instead of raising (answered together by PUT, dropped by POST). */
   errors: string[]
 }
-
-const IGNORED_KEYS = new Set(['send_confirmation_email_now'])
 
 /** Python's truthiness, which HQ's rules lean on. */
 export function truthy (v: unknown): boolean {
@@ -159,9 +167,9 @@ function requireString (key: string, v: unknown): string {
 }
 
 /**
- * Validates a PUT body against BEHAVIOR.md §4, in the order HQ walks it. Errors
- * HQ raises outright (its 500s, the foreign-group 400) are thrown; errors it
- * collects are returned with the planned changes.
+ * Validates the field keys of a PUT body against BEHAVIOR.md §4, in the order
+ * HQ walks them. Errors HQ raises outright (its 500s, the groups 400) are
+ * thrown; errors it collects are returned with the planned changes.
  */
 export function planUserUpdate (ctx: UpdateContext, user: StoredUser, body: Record<string, unknown>): UpdatePlan {
   const { domain } = ctx
@@ -183,6 +191,7 @@ export function planUserUpdate (ctx: UpdateContext, user: StoredUser, body: Reco
         break
       case 'password':
         changes.password = requireString(key, value)
+        if (domain.doc.strong_mobile_passwords === true && !isStrongPassword(changes.password)) errors.push(WEAK_PASSWORD_MESSAGE)
         break
       case 'phone_numbers':
         phones = unique(pythonIterable(key, value).map(p => stripPlus(pyStr(p))))
@@ -204,18 +213,17 @@ export function planUserUpdate (ctx: UpdateContext, user: StoredUser, body: Reco
         planUserData(ctx, user, value, changes, errors)
         break
       case 'role':
-        if (typeof value === 'string' && domain.doc.roles.some(r => r.name === value)) changes.role = value
-        else errors.push(`The role '${pyStr(value)}' does not exist`)
+        planRole(ctx, value, changes, errors)
         break
       case 'primary_location':
       case 'locations':
         sawLocationKey = true
         break
       default:
-        if (!IGNORED_KEYS.has(key)) errors.push(`Attempted to update unknown or non-editable field '${key}'`)
+        errors.push(`Attempted to update unknown or non-editable field '${key}'`)
     }
   }
-  if (sawLocationKey) planLocations(ctx, body, changes, errors)
+  if (sawLocationKey) planLocations(ctx, user, body, changes, errors)
   return { changes, errors }
 }
 
@@ -227,22 +235,31 @@ function planGroups (ctx: UpdateContext, user: StoredUser, value: unknown): stri
     if (typeof v !== 'string') throw serverError(`group id ${pyStr(v)} is not a string: HQ's Group.get fails and answers 500`)
     return v
   }))
-  const foreign: string[] = []
-  for (const id of ids) {
-    if (user.groups.includes(id) || ctx.domain.groupsById.has(id)) continue
-    if (ctx.groupDomain(id) !== undefined) {
-      foreign.push(id)
-      continue
-    }
-    throw serverError(`unknown group id '${id}': HQ raises ResourceNotFound here and answers 500`)
-  }
-  if (foreign.length > 0) {
-    throw new HqError(400, {
-      kind: 'error',
-      message: `['Unable to save groups. The following group_ids are not in the current domain: ${foreign.join(', ')}']`
-    }, `group ids of another domain: ${foreign.join(', ')} (HQ raises a ValidationError, answered as a list repr)`)
-  }
+  // HQ checks only the ids that are not memberships already (desired − current).
+  const outside = ids.filter(id => !user.groups.includes(id) && !ctx.domain.groupsById.has(id))
+  if (outside.length > 0) throw groupsNotInDomain(ctx, outside)
   return ids
+}
+
+export const GROUPS_NOT_IN_DOMAIN = 'Unable to save groups. The following group_ids are not in the current domain: '
+
+/** HQ's ValidationError for group ids that are not this domain's, answered as a Python list repr. */
+function groupsNotInDomain (ctx: UpdateContext, ids: string[]): HqError {
+  const foreign = ids.filter(id => ctx.groupDomain(id) !== undefined)
+  const why = foreign.length === ids.length
+    ? 'they are groups of another domain'
+    : foreign.length === 0 ? 'no group has these ids' : `${foreign.join(', ')} belong to another domain, the others exist nowhere`
+  return new HqError(400, { kind: 'error', message: `['${GROUPS_NOT_IN_DOMAIN}${ids.join(', ')}']` },
+    `group ids not in domain '${ctx.domain.name}': ${ids.join(', ')} (${why}); HQ raises a ValidationError, answered as a list repr, and nothing was changed`)
+}
+
+/** `role`: a role of the domain by exact name ([R2 §B.3]). */
+function planRole (ctx: UpdateContext, value: unknown, changes: UserChanges, errors: string[]): void {
+  const name = pyStr(value)
+  const matches = typeof value === 'string' ? rolesNamed(ctx.domain, value) : []
+  if (matches.length === 0) errors.push(`The role '${name}' does not exist`)
+  else if (matches.length > 1) errors.push(`There are multiple roles with the name '${name}' in the domain '${ctx.domain.name}'`)
+  else changes.role = matches[0].name
 }
 
 function planUserData (ctx: UpdateContext, user: StoredUser, value: unknown, changes: UserChanges, errors: string[]): void {
@@ -285,17 +302,22 @@ function planUserData (ctx: UpdateContext, user: StoredUser, value: unknown, cha
   changes.profile_id = profileId
 }
 
-function planLocations (ctx: UpdateContext, body: Record<string, unknown>, changes: UserChanges, errors: string[]): void {
+/**
+ * HQ's location updater ([R2 §B.2]): both keys absent or null change nothing;
+ * both falsy (one of them sent alone as `""` or `[]` included) remove every
+ * location; otherwise both are needed, the primary in the list.
+ */
+function planLocations (ctx: UpdateContext, user: StoredUser, body: Record<string, unknown>, changes: UserChanges, errors: string[]): void {
   const primary = body.primary_location ?? null
   const locations = body.locations ?? null
   if (primary === null && locations === null) return
-  if (primary === null || locations === null) {
-    errors.push('Both primary_location and locations must be provided together.')
-    return
-  }
   if (!truthy(primary) && !truthy(locations)) {
     changes.locations = []
     changes.primary_location = null
+    return
+  }
+  if (!truthy(primary) || !truthy(locations)) {
+    errors.push('Both primary_location and locations must be provided together.')
     return
   }
   const ids = pythonIterable('locations', locations).map(pyStr)
@@ -308,7 +330,9 @@ function planLocations (ctx: UpdateContext, body: Record<string, unknown>, chang
     errors.push(`Could not find location ids: ${missing.join(', ')}.`)
     return
   }
-  changes.locations = unique(ids)
+  // HQ re-assigns only when the set differs, so the same ids in another order keep the stored order.
+  const same = new Set(ids).size === new Set(user.locations).size && ids.every(id => user.locations.includes(id))
+  changes.locations = same ? [...user.locations] : unique(ids)
   changes.primary_location = primary
 }
 
@@ -344,11 +368,22 @@ export function setUserGroups (domain: DomainState, user: StoredUser, groupIds: 
   user.groups = [...next]
 }
 
-/** PUT: validate everything, then apply all or nothing. */
-export function updateUser (ctx: UpdateContext, user: StoredUser, body: Record<string, unknown>): void {
-  const plan = planUserUpdate(ctx, user, body)
+/**
+ * PUT: validate everything, then apply all or nothing. HQ pops
+ * `send_confirmation_email_now` first (a value it cannot parse is a 500) and
+ * acts on it only after the field updates succeed. Answers the confirmation
+ * e-mail that is due, if any.
+ */
+export function updateUser (ctx: UpdateContext, user: StoredUser, body: Record<string, unknown>): WorkerEmail | null {
+  const sendNow = parseFlag('send_confirmation_email_now', body.send_confirmation_email_now)
+  // A null prototype: a '__proto__' key in the body stays a plain key here.
+  const fields: Record<string, unknown> = Object.create(null)
+  for (const key of Object.keys(body)) if (key !== 'send_confirmation_email_now') fields[key] = body[key]
+  const plan = planUserUpdate(ctx, user, fields)
   if (plan.errors.length > 0) throw collectedErrors(plan.errors)
+  const email = confirmationOnUpdate(ctx.domain, user, sendNow, plan.changes.email ?? user.email)
   applyUserChanges(ctx.domain, user, plan.changes)
+  return email
 }
 
 export const GET_MISSING_USER_MESSAGE =

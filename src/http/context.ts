@@ -4,6 +4,7 @@ import type { Authenticator, Identity } from '../commcare/auth.js'
 import type { RateLimiter } from '../commcare/rate-limit.js'
 import type { Outbox } from '../mock/outbox.js'
 import type { UrlStyle, UserDataMode } from '../commcare/users.js'
+import type { SlashlessMode } from './resource.js'
 
 /** What the app knows beyond the store, shared by hooks and routes. */
 export interface AppContext {
@@ -18,6 +19,8 @@ export interface AppContext {
   retryAfter: number | null
   /** The e-mails HQ would have sent (BEHAVIOR.md §14). */
   outbox: Outbox
+  /** A URL without its trailing slash: HQ's 301 ('redirect', default) or served with a warning ('serve'). */
+  slashless: SlashlessMode
 }
 
 /** Per-route settings for CommCare resources. */
@@ -36,12 +39,16 @@ export interface HqRouteConfig {
     privilege?: string
     /** Subject to the domain's rate limit (default true; locations, identity and user_domains are not). */
     rateLimited?: boolean
+    /** A `text/plain` body for every 401 (user_domains). */
+    unauthorizedText?: string
   }
 }
 
 export interface HqRequestState {
   domain: DomainState | null
   identity: Identity | null
+  /** Authentication waits for a form body that may carry the credentials. */
+  pending?: boolean
 }
 
 declare module 'fastify' {

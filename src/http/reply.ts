@@ -12,7 +12,10 @@ const CORS: Record<string, string> = {
 
 /** A CommCare success answer: HQ's JSON format and content type, with CORS headers. */
 export function sendHq (reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  return reply.code(status).headers(CORS).type(JSON_UTF8).send(dumps(body))
+  const json = dumps(body)
+  // Node writes the head together with a string body in the body's encoding, which
+  // would re-encode the UTF-8 bytes of `X-Mock-Email`; a Buffer body keeps the head latin1.
+  return reply.code(status).headers(CORS).type(JSON_UTF8).send(reply.hasHeader('x-mock-email') ? Buffer.from(json, 'utf8') : json)
 }
 
 /** The same, for a body already serialized in HQ's format. */
@@ -43,6 +46,8 @@ export function sendHqError (reply: FastifyReply, err: HqError): FastifyReply {
       return sendBareJson(reply, { error_message: body.message })
     case 'text':
       return reply.type(body.contentType).send(body.text)
+    case 'errors':
+      return sendBareJson(reply, { errors: body.messages })
   }
 }
 

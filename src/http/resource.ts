@@ -1,16 +1,24 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteHandlerMethod } from 'fastify'
-import { HqError, notFoundEmpty, badRequest, forbidden } from '../commcare/errors.js'
-import { authorize } from '../commcare/auth.js'
+import { HqError, notFoundEmpty, badRequest, forbidden, unauthorized } from '../commcare/errors.js'
+import { authorize, clientIp, type Identity } from '../commcare/auth.js'
 import { hasPrivilege } from '../commcare/roles.js'
 import { headerSafe } from './reply.js'
+import { isFormBody, isFormRequest } from './body.js'
+import type { DomainState } from '../store/domain.js'
 import type { HqRequestState, HqRouteConfig } from './context.js'
 import type { UrlStyle } from '../commcare/users.js'
 
 const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']
 
-export const SLASH_WARNING = "HQ redirects this URL (301) to the one ending in '/'; a client following the redirect drops the request body"
+/** How a URL without its trailing slash is answered: HQ's 301, or served as the slashed one. */
+export type SlashlessMode = 'redirect' | 'serve'
 
-type Handlers = Partial<Record<'GET' | 'POST' | 'PUT' | 'DELETE', RouteHandlerMethod>>
+export const SLASH_WARNING = "HQ answers this URL with a 301 to the one ending in '/'; a client following the redirect resends a POST or PUT as a GET without its body"
+
+const SLASH_REASON = "the URL lacks its trailing '/': HQ (Django's APPEND_SLASH) answers every method with a 301 before authentication, " +
+  'and a client following it resends a POST or PUT as a GET without its body'
+
+type Handlers = Partial<Record<'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH', RouteHandlerMethod>>
 
 export interface ResourceOptions {
   scope: 'domain' | 'global'
@@ -22,6 +30,11 @@ export interface ResourceOptions {
   privilege?: string
   /** Whether the domain's rate limit applies (default true). */
   rateLimited?: boolean
+  /**
+   * The body of every 401 as `text/plain` (user_domains); identity and
+   * user_domains also send no challenge and refuse a mobile worker with 401.
+   */
+  unauthorizedText?: string
 }
 
 /**
@@ -30,12 +43,20 @@ export interface ResourceOptions {
  * (OPTIONS: 200), which HQ checks before authentication.
  */
 export function resource (app: FastifyInstance, options: ResourceOptions, handlers: Handlers): void {
-  const allowed = (['GET', 'POST', 'PUT', 'DELETE'] as const).filter(m => handlers[m] !== undefined)
+  const allowed = (['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const).filter(m => handlers[m] !== undefined)
   const allow = allowed.join(', ')
   for (const [style, url] of Object.entries(options.paths) as Array<[UrlStyle, string]>) {
     for (const method of allowed) {
       const config: HqRouteConfig = {
-        hq: { scope: options.scope, style, allow, permissions: options.permissions, privilege: options.privilege, rateLimited: options.rateLimited }
+        hq: {
+          scope: options.scope,
+          style,
+          allow,
+          permissions: options.permissions,
+          privilege: options.privilege,
+          rateLimited: options.rateLimited,
+          unauthorizedText: options.unauthorizedText
+        }
       }
       app.route({ method, url, config, handler: handlers[method]! })
     }
@@ -64,11 +85,21 @@ function routeConfig (request: FastifyRequest): HqRouteConfig['hq'] | undefined 
   return (request.routeOptions.config as Partial<HqRouteConfig>).hq
 }
 
+/** `<path>/` and the original query string, percent-encoded where a header needs it (Django's `get_full_path`). */
+export function slashedLocation (url: string): string {
+  const q = url.indexOf('?')
+  const path = q === -1 ? url : url.slice(0, q)
+  const query = q === -1 ? '' : url.slice(q + 1)
+  const encode = (s: string): string => s.replace(/[^\x21-\x7e]+/g, run => encodeURIComponent(run))
+  return encode(path) + '/' + (query === '' ? '' : '?' + encode(query))
+}
+
 /**
  * The checks HQ makes before a resource's handler, in its order:
- * 405 (its own route) → domain → authentication → permission → rate limit.
- * They run before the body is read, as in HQ, so a bad body with bad
- * credentials is a 401.
+ * 301 (no trailing slash) → 405 (its own route) → domain → authentication →
+ * permission → rate limit. They run before the body is read, as in HQ, so a
+ * bad body with bad credentials is a 401; only credentials that can come from
+ * a form body wait for it (a `preValidation` hook, once the body is parsed).
  */
 export function registerHqChecks (app: FastifyInstance): void {
   app.decorateRequest('hq', null as unknown as HqRequestState)
@@ -76,45 +107,103 @@ export function registerHqChecks (app: FastifyInstance): void {
     const hq = routeConfig(request)
     request.hq = { domain: null, identity: null }
     if (hq === undefined) return
-    const path = request.url.split('?', 1)[0]
-    if (!path.endsWith('/')) reply.header('x-mock-warning', SLASH_WARNING)
-    if (hq.methodNotAllowed === true) return
     const { ctx } = app
-    let domain = null
+    const path = request.url.split('?', 1)[0]
+    if (!path.endsWith('/')) {
+      if (ctx.slashless === 'redirect') {
+        throw new HqError(301, { kind: 'empty' }, SLASH_REASON, { Location: slashedLocation(request.url) })
+      }
+      reply.header('x-mock-warning', SLASH_WARNING)
+    }
+    if (hq.methodNotAllowed === true) return
     if (hq.scope === 'domain') {
       const name = (request.params as { domain: string }).domain
-      domain = ctx.store.domain(name) ?? null
+      const domain = ctx.store.domain(name) ?? null
       if (domain === null) throw notFoundEmpty(`there is no domain '${name}'`)
       request.hq.domain = domain
       if (hq.privilege !== undefined && !hasPrivilege(domain, hq.privilege)) {
         throw forbidden(`domain '${name}' does not have the ${hq.privilege} privilege; HQ answers 403 before authentication`)
       }
     }
-    if (!ctx.authEnabled) {
-      const admin = ctx.store.webUsers()[0]
-      if (admin !== undefined) request.hq.identity = { kind: 'web', user: admin, scope: null, via: 'none' }
-    } else {
-      const identity = ctx.auth.authenticate({
-        method: request.method,
-        url: request.url,
-        authorization: request.headers.authorization,
-        query: request.query as Record<string, unknown>
-      })
-      request.hq.identity = identity
-      if (domain !== null) authorize(identity, domain, hq.permissions)
-      else if (identity.kind === 'mobile') throw forbidden('these are the credentials of a mobile worker; only web users may call the API')
+    if (ctx.authEnabled && waitsForFormCredentials(request)) {
+      request.hq.pending = true
+      return
     }
-    if (domain !== null && hq.rateLimited !== false) {
-      const limit = ctx.rateLimits[domain.name] ?? domain.doc.rate_limit_per_minute
-      if (limit !== null && limit !== undefined) {
-        const wait = ctx.rateLimiter.take(domain.name, limit)
-        if (wait > 0) {
-          const headers: Record<string, string> = ctx.retryAfter === null ? {} : { 'Retry-After': String(ctx.retryAfter) }
-          throw new HqError(429, { kind: 'empty' }, `domain '${domain.name}' is limited to ${limit} requests per minute`, headers)
-        }
+    afterDomain(app, request, hq)
+  })
+  app.addHook('preValidation', async request => {
+    if (request.hq?.pending !== true) return
+    request.hq.pending = false
+    const hq = routeConfig(request)
+    if (hq !== undefined) afterDomain(app, request, hq)
+  })
+}
+
+/** No Authorization header and no complete query credentials, but a form body that may hold them. */
+function waitsForFormCredentials (request: FastifyRequest): boolean {
+  const header = request.headers.authorization
+  if (header !== undefined && header.trim() !== '') return false
+  const query = request.query as Record<string, unknown>
+  if (hasValue(query.username) && hasValue(query.api_key)) return false
+  return isFormRequest(request.headers['content-type'])
+}
+
+function hasValue (v: unknown): boolean {
+  return (typeof v === 'string' && v !== '') || (Array.isArray(v) && v.length > 0)
+}
+
+/** Authentication, permission, rate limit and format, once the domain is known. */
+function afterDomain (app: FastifyInstance, request: FastifyRequest, hq: HqRouteConfig['hq']): void {
+  const { ctx } = app
+  const domain = request.hq.domain
+  if (!ctx.authEnabled) {
+    const admin = ctx.store.webUsers()[0]
+    if (admin !== undefined) request.hq.identity = { kind: 'web', user: admin, scope: null, via: 'none' }
+  } else {
+    request.hq.identity = identify(app, request, hq, domain)
+  }
+  if (domain !== null && hq.rateLimited !== false) {
+    const limit = (Object.hasOwn(ctx.rateLimits, domain.name) ? ctx.rateLimits[domain.name] : undefined) ?? domain.doc.rate_limit_per_minute
+    if (limit !== null && limit !== undefined) {
+      const wait = ctx.rateLimiter.take(domain.name, limit)
+      if (wait > 0) {
+        const headers: Record<string, string> = ctx.retryAfter === null ? {} : { 'Retry-After': String(ctx.retryAfter) }
+        throw new HqError(429, { kind: 'empty' }, `domain '${domain.name}' is limited to ${limit} requests per minute`, headers)
       }
     }
-    const format = (request.query as Record<string, unknown>).format
-    if (format === 'xml') throw badRequest('The mock serves JSON only', 'format=xml: HQ would answer XML; the mock serves JSON only')
-  })
+  }
+  const format = (request.query as Record<string, unknown>).format
+  if (format === 'xml') throw badRequest('The mock serves JSON only', 'format=xml: HQ would answer XML; the mock serves JSON only')
+}
+
+function identify (app: FastifyInstance, request: FastifyRequest, hq: HqRouteConfig['hq'], domain: DomainState | null): Identity {
+  const body = request.body
+  try {
+    const identity = app.ctx.auth.authenticate({
+      method: request.method,
+      url: request.url,
+      authorization: request.headers.authorization,
+      query: request.query as Record<string, unknown>,
+      form: isFormBody(body) ? body : undefined,
+      domain: domain === null ? null : domain.name,
+      clientIp: clientIp(request.headers['x-forwarded-for'], request.socket?.remoteAddress)
+    })
+    if (domain !== null) authorize(identity, domain, hq.permissions)
+    else if (identity.kind === 'mobile') {
+      throw unauthorized("these are the credentials of a mobile worker: HQ's LoginAuthentication refuses them with 401 here")
+    }
+    // HQ's clear_login_attempts, once the caller got through.
+    if (identity.kind === 'web' && (identity.via === 'basic' || identity.via === 'digest')) app.ctx.rateLimiter.logins.clear(identity.user.username)
+    return identity
+  } catch (err) {
+    // identity and user_domains (LoginAuthentication): any failure is tastypie's bare
+    // HttpUnauthorized, without a challenge; user_domains gives it a text body [R2 §C.5].
+    if (hq.scope === 'global' && err instanceof HqError && err.status === 401) {
+      const body = hq.unauthorizedText === undefined
+        ? { kind: 'empty' as const }
+        : { kind: 'text' as const, text: hq.unauthorizedText, contentType: 'text/plain' }
+      throw new HqError(401, body, err.reason)
+    }
+    throw err
+  }
 }

@@ -436,15 +436,32 @@ function stopPolling () {
 // ---------------------------------------------------------------------------
 // State: the export, one domain at a time.
 
-const state = { loaded: false, stale: false, doc: null, selectedUser: null, loading: null }
+// The export holds the domains (members and invitations included); the
+// accounts behind the members come from GET /__mock/web-users, without secrets.
+const state = {
+  loaded: false,
+  stale: false,
+  doc: null,
+  accounts: new Map(), // username → account summary
+  invitations: [],
+  selectedUser: null,
+  selectedMember: null,
+  loading: null
+}
 
 async function loadState () {
   if (state.loading !== null) return state.loading
   state.loading = (async () => {
     try {
       await loadDomains()
-      const exported = await api('GET', '/__mock/state')
+      const [exported, accounts, invitations] = await Promise.all([
+        api('GET', '/__mock/state'),
+        api('GET', '/__mock/web-users'),
+        api('GET', '/__mock/invitations')
+      ])
       state.doc = exported
+      state.accounts = new Map(listOf(accounts, 'web_users').map(a => [a.username, a]))
+      state.invitations = listOf(invitations, 'invitations')
       loadHealth()
       state.loaded = true
       state.stale = false
@@ -466,10 +483,27 @@ function domainDoc (name) {
   return domains[name]
 }
 
+/** A load after any under way: one already started may have read the state before a change. */
+async function reloadState () {
+  if (state.loading !== null) await state.loading
+  return loadState()
+}
+
 function userStatus (user) {
   if (user.retired === true) return 'retired'
+  // Two-stage account creation: inactive until the worker confirms the account.
+  if (user.is_account_confirmed === false) return 'unconfirmed'
   if (user.is_active === false) return 'deactivated'
   return 'active'
+}
+
+/** The role a worker reports: its own, else the domain's default mobile-worker role. */
+function workerRole (user, doc) {
+  if (user.role === null || user.role === undefined || user.role === '') {
+    return el('span', {}, doc.default_mobile_worker_role ?? 'Mobile Worker Default', el('span', { class: 'muted', text: ' (default)' }))
+  }
+  if ((doc.roles ?? []).some(r => r.name === user.role)) return user.role
+  return el('span', {}, '—', el('span', { class: 'muted', text: ` (role “${user.role}” no longer exists)` }))
 }
 
 function fullName (user) {
@@ -486,11 +520,15 @@ function renderState () {
   if (doc === undefined) {
     workersBody.replaceChildren()
     groupsBody.replaceChildren()
+    $('#web-users-table tbody').replaceChildren()
+    $('#invitations-table tbody').replaceChildren()
     $('#state-summary').textContent = name === '' ? 'No domains.' : `Domain ${name} is not in the export.`
     return
   }
   const users = doc.users ?? []
   const groups = doc.groups ?? []
+  const members = doc.members ?? []
+  const invitations = state.invitations.filter(i => i.domain === name)
   const locations = new Map((doc.locations ?? []).map(l => [l.id, l.name]))
   const groupNames = new Map(groups.map(g => [g.id, g.name]))
   const usernames = new Map(users.map(u => [u.id, u.username]))
@@ -503,11 +541,21 @@ function renderState () {
   const focusedId = workersBody.contains(document.activeElement) ? document.activeElement.closest('tr')?.dataset.id : undefined
   workersBody.replaceChildren(...shown.map(user => {
     const status = userStatus(user)
+    const name = fullName(user)
+    const groupList = (user.groups ?? []).map(id => groupNames.get(id) ?? id).join(', ')
+    const language = typeof user.language === 'string' ? user.language : ''
     const row = el('tr', { 'data-id': user.id, class: user.id === state.selectedUser ? 'selected' : undefined },
-      el('td', {}, el('button', { type: 'button', class: 'linklike', onclick: () => openUser(user.id, true) }, breakable(user.username))),
-      el('td', { text: fullName(user) || '—' }),
-      el('td', { text: (user.groups ?? []).map(id => groupNames.get(id) ?? id).join(', ') || '—' }),
+      el('td', {},
+        el('button', { type: 'button', class: 'linklike', onclick: () => openUser(user.id, true) }, breakable(user.username)),
+        // On a narrow window the name, groups and language columns fold into the username cell.
+        name === '' ? null : el('span', { class: 'narrow-only', 'aria-hidden': 'true', text: name }),
+        groupList === '' ? null : el('span', { class: 'narrow-only muted', 'aria-hidden': 'true', text: `groups ${groupList}` }),
+        language === '' ? null : el('span', { class: 'narrow-only muted', 'aria-hidden': 'true', text: `language ${language}` })),
+      el('td', { class: 'opt', text: name || '—' }),
+      el('td', { class: 'opt', text: groupList || '—' }),
       el('td', { class: 'opt', text: (user.locations ?? []).map(id => locations.get(id) ?? id).join(', ') || '—' }),
+      el('td', {}, workerRole(user, doc)),
+      el('td', { class: 'opt mono', text: language || '—' }),
       el('td', { class: `state-${status}`, text: status })
     )
     row.addEventListener('click', event => {
@@ -526,16 +574,227 @@ function renderState () {
   )))
   $('#groups-empty').hidden = groups.length > 0
 
+  const shownMembers = members
+    .filter(m => q === '' || String(m.username).toLowerCase().includes(q))
+    .sort((a, b) => String(a.username).localeCompare(String(b.username)))
+  renderWebUsers(shownMembers)
+  renderInvitations(invitations)
+
   const active = users.filter(u => userStatus(u) === 'active').length
+  const pending = invitations.filter(i => i.status === 'pending').length
+  const matches = q === '' ? '' : `; ${shown.length} mobile worker${shown.length === 1 ? '' : 's'} and ${shownMembers.length} web user${shownMembers.length === 1 ? '' : 's'} match “${q}”`
   $('#state-summary').textContent =
     `Domain ${name}${doc.project_name ? ` (${doc.project_name})` : ''}: ${users.length} mobile worker${users.length === 1 ? '' : 's'} ` +
-    `(${active} active), ${groups.length} group${groups.length === 1 ? '' : 's'}, ${locations.size} location${locations.size === 1 ? '' : 's'}` +
-    `${q === '' ? '' : `; ${shown.length} match “${q}”`}. Loaded ${formatTime(Date.now())}.`
+    `(${active} active), ${members.length} web user${members.length === 1 ? '' : 's'}, ` +
+    `${pending} pending invitation${pending === 1 ? '' : 's'}, ${groups.length} group${groups.length === 1 ? '' : 's'}, ` +
+    `${locations.size} location${locations.size === 1 ? '' : 's'}${matches}. Loaded ${formatTime(Date.now())}.`
 
   if (state.selectedUser !== null) {
     const user = users.find(u => u.id === state.selectedUser)
     if (user === undefined) closeUser(false)
     else showUser(user)
+  }
+  if (state.selectedMember !== null) {
+    const member = members.find(m => m.username === state.selectedMember)
+    if (member === undefined) closeMember(false)
+    else showMember(member, doc)
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Web users: the domain's members, each with its account (no secrets).
+
+/** Fields that hold an account's secrets are never put on the page, should one turn up in a membership. */
+const SECRET_KEYS = new Set(['password', 'password_hash', 'api_keys', 'tokens'])
+
+function withoutSecrets (value) {
+  if (Array.isArray(value)) return value.map(withoutSecrets)
+  if (value === null || typeof value !== 'object') return value
+  return Object.fromEntries(Object.entries(value).filter(([k]) => !SECRET_KEYS.has(k)).map(([k, v]) => [k, withoutSecrets(v)]))
+}
+
+function memberRole (member) {
+  if (member.is_admin === true) return 'Admin'
+  if (typeof member.role === 'string' && member.role !== '') return member.role
+  return '—'
+}
+
+/** Status words: the membership in this domain, and the account everywhere. */
+function memberStatus (member, account) {
+  const words = []
+  if (member.is_active === false) words.push('deactivated')
+  if (account === undefined) words.push('no account')
+  else if (account.is_active === false) words.push('account inactive')
+  return words.length === 0 ? ['active'] : words
+}
+
+function plural (n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`
+}
+
+/** What a member's keys are, by their flags only: "6 keys: 1 inactive, 1 expired, …". */
+function keyFlags (keys) {
+  const flags = []
+  const count = test => keys.filter(test).length
+  const inactive = count(k => k.active === false)
+  const expired = count(k => k.expired === true)
+  const allowlisted = count(k => (k.ip_allowlist ?? []).length > 0)
+  const scoped = count(k => k.domain !== null && k.domain !== undefined)
+  const roled = count(k => typeof k.role === 'string')
+  if (inactive > 0) flags.push(`${inactive} inactive`)
+  if (expired > 0) flags.push(`${expired} expired`)
+  if (allowlisted > 0) flags.push(`${allowlisted} with IP allowlist`)
+  if (scoped > 0) flags.push(`${scoped} for one domain`)
+  if (roled > 0) flags.push(`${roled} with a role`)
+  return flags
+}
+
+function keysCell (account) {
+  if (account === undefined) return '—'
+  const keys = account.api_keys ?? []
+  if (keys.length === 0) return 'none'
+  const flags = keyFlags(keys)
+  return el('span', {}, plural(keys.length, 'key'), flags.length === 0 ? null : el('span', { class: 'flags muted opt', text: flags.join(', ') }))
+}
+
+function keyText (key) {
+  const parts = [key.domain === null || key.domain === undefined ? 'every domain' : `domain ${key.domain} only`]
+  parts.push(key.active === false ? 'inactive' : 'active')
+  if (typeof key.role === 'string') parts.push(`role ${key.role}`)
+  if (typeof key.expiration_date === 'string') parts.push(`${key.expired === true ? 'expired' : 'expires'} ${key.expiration_date}`)
+  if ((key.ip_allowlist ?? []).length > 0) parts.push(`IP allowlist ${key.ip_allowlist.join(', ')}`)
+  return parts.join(' · ')
+}
+
+function renderWebUsers (members) {
+  const tbody = $('#web-users-table tbody')
+  const focused = tbody.contains(document.activeElement) ? document.activeElement.closest('tr')?.dataset.username : undefined
+  tbody.replaceChildren(...members.map(member => {
+    const account = state.accounts.get(member.username)
+    const name = account === undefined ? '' : fullName(account)
+    const row = el('tr', { 'data-username': member.username, class: member.username === state.selectedMember ? 'selected' : undefined },
+      el('td', {},
+        el('button', { type: 'button', class: 'linklike', onclick: () => openMember(member.username, true) }, breakable(member.username)),
+        name === '' ? null : el('span', { class: 'narrow-only', 'aria-hidden': 'true', text: name })),
+      el('td', { class: 'opt', text: name || '—' }),
+      el('td', { text: memberRole(member) }),
+      el('td', {}, ...memberStatus(member, account).map(word =>
+        el('span', { class: `word state-${word === 'active' ? 'active' : 'deactivated'}`, text: word }))),
+      el('td', {}, keysCell(account))
+    )
+    row.addEventListener('click', event => {
+      if (event.target.closest('button') === null) openMember(member.username, false)
+    })
+    return row
+  }))
+  $('#web-users-empty').hidden = members.length > 0
+  if (focused !== undefined) $(`tr[data-username="${CSS.escape(focused)}"] button`, tbody)?.focus()
+}
+
+function showMember (member, doc) {
+  const account = state.accounts.get(member.username)
+  const locations = new Map((doc.locations ?? []).map(l => [l.id, l.name]))
+  const location = id => locations.has(id)
+    ? el('span', {}, `${locations.get(id)} `, el('span', { class: 'muted mono id', text: `(${id})` }))
+    : el('span', { class: 'mono id', text: id })
+  const locationList = ids => ids.length === 0 ? '—' : el('span', {}, ...ids.flatMap((id, i) => i === 0 ? [location(id)] : ['; ', location(id)]))
+  $('#web-user-title').textContent = member.username
+  const summary = $('#web-user-summary')
+  summary.replaceChildren()
+  const add = (term, value) => summary.append(el('dt', { text: term }), el('dd', {}, value))
+  add('Name', account === undefined ? '—' : fullName(account) || '—')
+  add('E-mail', account?.email || '—')
+  add('Role', memberRole(member))
+  add('Membership', member.is_active === false ? `deactivated in ${doc.name ?? $('#state-domain').value}` : 'active')
+  add('Account', account === undefined ? 'no account' : account.is_active === false ? 'inactive (refused on every domain)' : 'active')
+  add('Primary location', typeof member.primary_location_id === 'string' ? location(member.primary_location_id) : '—')
+  add('Locations', locationList(member.assigned_location_ids ?? []))
+  if (account !== undefined) {
+    add('Account id', el('span', { class: 'mono id', text: account.id }))
+    add('Bearer tokens', (account.tokens ?? []).length === 0
+      ? 'none'
+      : (account.tokens ?? []).map(t => t.domain === null ? 'every domain' : `domain ${t.domain} only`).join('; '))
+    if ((account.toggles ?? []).length > 0) add('Toggles', account.toggles.join(', '))
+  }
+  const keys = account?.api_keys ?? []
+  $('#web-user-keys').replaceChildren(...(keys.length === 0
+    ? [el('li', { class: 'empty', text: account === undefined ? 'No account.' : 'No API keys.' })]
+    : keys.map((key, i) => el('li', {}, el('strong', { text: `Key ${i + 1}: ` }), keyText(key)))))
+  $('#web-user-json').textContent = JSON.stringify(withoutSecrets(member), null, 2)
+  $('#worker-detail').hidden = true
+  $('#web-user-detail').hidden = false
+  $('#view-state .split').classList.add('open')
+}
+
+function openMember (username, moveFocus) {
+  const doc = domainDoc($('#state-domain').value)
+  const member = doc?.members?.find(m => m.username === username)
+  if (member === undefined) return
+  if (state.selectedUser !== null) closeUser(false)
+  state.selectedMember = username
+  for (const row of document.querySelectorAll('#web-users-table tbody tr')) {
+    row.classList.toggle('selected', row.dataset.username === username)
+  }
+  showMember(member, doc)
+  if (moveFocus) $('#web-user-title').focus()
+  else $('#web-user-title').scrollIntoView({ block: 'nearest' })
+}
+
+function closeMember (restoreFocus) {
+  const username = state.selectedMember
+  state.selectedMember = null
+  $('#web-user-detail').hidden = true
+  if (state.selectedUser === null) $('#view-state .split').classList.remove('open')
+  const row = username === null ? null : $(`#web-users-table tbody tr[data-username="${CSS.escape(username)}"]`)
+  if (row !== null) {
+    row.classList.remove('selected')
+    if (restoreFocus) $('button', row).focus()
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Invitations of the domain; Accept does what the invitee's click on HQ's link does.
+
+function invitationsStatus (message, ok = true) {
+  const line = $('#invitations-status')
+  line.textContent = message
+  line.classList.toggle('bad', !ok)
+}
+
+function renderInvitations (invitations) {
+  const tbody = $('#invitations-table tbody')
+  tbody.replaceChildren(...invitations.map(inv => {
+    const pending = inv.status === 'pending'
+    return el('tr', { 'data-id': inv.id },
+      el('td', {}, breakable(inv.email), el('br'), el('span', { class: 'muted mono id', text: inv.id })),
+      el('td', { text: inv.role }),
+      el('td', { class: 'opt' }, `by ${inv.invited_by}`, el('br'), el('time', { datetime: inv.invited_on, class: 'muted', text: String(inv.invited_on).slice(0, 10) })),
+      el('td', { class: pending ? 'state-pending' : 'state-active' },
+        pending ? 'pending' : 'accepted',
+        pending || typeof inv.accepted_on !== 'string' ? null : el('span', { class: 'muted', text: ` ${inv.accepted_on.slice(0, 10)}` })),
+      el('td', {}, pending
+        ? el('button', { type: 'button', 'aria-label': `Accept the invitation of ${inv.email}`, text: 'Accept', onclick: event => acceptInvitation(inv, event.currentTarget) })
+        : null)
+    )
+  }))
+  $('#invitations-empty').hidden = invitations.length > 0
+}
+
+async function acceptInvitation (inv, button) {
+  button.disabled = true
+  try {
+    const result = await api('POST', `/__mock/invitations/${encodeURIComponent(inv.id)}/accept`)
+    const who = result?.web_user?.username ?? inv.email
+    // Reload first: the row and its button are rebuilt, so focus goes to the message after.
+    await reloadState()
+    invitationsStatus(`Accepted: ${who} is now a member of ${inv.domain} as ${inv.role}` +
+      `${result?.web_user?.created === true ? ' (a new account, with no password or API key)' : ''}.`)
+    $('#invitations-status').focus()
+  } catch (err) {
+    button.disabled = false
+    invitationsStatus(err.message, false)
+    // Accepted (or reset away) elsewhere: show the invitations as they are now.
+    if (err.status === 404 || err.status === 409) await reloadState()
   }
 }
 
@@ -548,6 +807,7 @@ function showUser (user) {
   const { password_hash: _hash, password: _password, ...shown } = user
   $('#worker-title').textContent = user.username
   $('#worker-json').textContent = JSON.stringify(shown, null, 2)
+  $('#web-user-detail').hidden = true
   $('#worker-detail').hidden = false
   $('#view-state .split').classList.add('open')
 }
@@ -556,6 +816,7 @@ function openUser (id, moveFocus) {
   const doc = domainDoc($('#state-domain').value)
   const user = doc?.users?.find(u => u.id === id)
   if (user === undefined) return
+  if (state.selectedMember !== null) closeMember(false)
   state.selectedUser = id
   for (const row of document.querySelectorAll('#workers-table tbody tr')) {
     row.classList.toggle('selected', row.dataset.id === id)
@@ -569,11 +830,112 @@ function closeUser (restoreFocus) {
   const id = state.selectedUser
   state.selectedUser = null
   $('#worker-detail').hidden = true
-  $('#view-state .split').classList.remove('open')
+  if (state.selectedMember === null) $('#view-state .split').classList.remove('open')
   const row = id === null ? null : $(`#workers-table tbody tr[data-id="${CSS.escape(id)}"]`)
   if (row !== null) {
     row.classList.remove('selected')
     if (restoreFocus) $('button', row).focus()
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Outbox: the e-mails HQ would have sent, newest first, polled while shown.
+
+const EMAIL_TYPE_TEXT = new Map([
+  ['account_confirmation', 'account confirmation'],
+  ['password_reset', 'password reset'],
+  ['invitation', 'invitation']
+])
+
+const outbox = { emails: [], key: null, inFlight: false, timer: null, note: '' }
+
+function outboxFilters () {
+  const form = $('#outbox-filters')
+  const params = new URLSearchParams()
+  for (const name of ['domain', 'type', 'to']) {
+    const value = form.elements[name].value.trim()
+    if (value !== '') params.set(name, value)
+  }
+  return params
+}
+
+async function loadOutbox () {
+  if (outbox.inFlight) return
+  outbox.inFlight = true
+  try {
+    const params = outboxFilters()
+    const query = params.toString()
+    const data = await api('GET', `/__mock/outbox${query === '' ? '' : `?${query}`}`)
+    // The filters may have changed while the request was under way.
+    if (outboxFilters().toString() !== query) return
+    const emails = listOf(data, 'emails')
+    const key = `${query}|${emails.map(e => e.id).join(',')}`
+    if (key !== outbox.key) {
+      outbox.key = key
+      outbox.emails = emails
+      renderOutbox()
+    }
+    updateOutboxSummary(query !== '')
+    showAlert(null)
+  } catch (err) {
+    showAlert(err.message)
+    if (err.status === 401) stopOutboxPolling()
+  } finally {
+    outbox.inFlight = false
+  }
+}
+
+function renderOutbox () {
+  const tbody = $('#outbox-table tbody')
+  tbody.replaceChildren(...outbox.emails.map(email => {
+    const about = email.invitation_id !== undefined
+      ? el('span', {}, el('span', { class: 'muted', text: 'invitation ' }), el('span', { class: 'mono id', text: email.invitation_id }))
+      : email.user_id !== undefined
+        ? el('span', {}, el('span', { class: 'muted', text: 'user ' }), el('span', { class: 'mono id', text: email.user_id }))
+        : '—'
+    return el('tr', { 'data-id': email.id },
+      el('td', { class: 'mono opt' }, el('time', { datetime: email.time, text: formatTime(email.time) })),
+      el('td', { class: `email-${email.type}`, text: EMAIL_TYPE_TEXT.get(email.type) ?? String(email.type) }),
+      el('td', { class: 'opt', text: email.domain ?? '—' }),
+      el('td', {}, breakable(email.to ?? '')),
+      el('td', {}, about)
+    )
+  }))
+  $('#outbox-empty').hidden = outbox.emails.length > 0
+}
+
+function updateOutboxSummary (filtered) {
+  const count = outbox.emails.length
+  const live = $('#outbox-filters').elements.live.checked
+  $('#outbox-clear').textContent = filtered ? 'Clear these e-mails' : 'Clear outbox'
+  $('#outbox-summary').textContent = `${outbox.note}${count} e-mail${count === 1 ? '' : 's'}${filtered ? ' (filtered)' : ''}, newest first. ` +
+    (live ? `Live; checked ${formatTime(Date.now())}.` : 'Paused.')
+}
+
+function startOutboxPolling () {
+  stopOutboxPolling()
+  if (!$('#outbox-filters').elements.live.checked) return
+  outbox.timer = setInterval(() => {
+    if (!document.hidden && currentView === 'outbox') loadOutbox()
+  }, POLL_MS)
+}
+
+function stopOutboxPolling () {
+  if (outbox.timer !== null) clearInterval(outbox.timer)
+  outbox.timer = null
+}
+
+async function clearOutbox () {
+  const params = outboxFilters()
+  const query = params.toString()
+  try {
+    const data = await api('DELETE', `/__mock/outbox${query === '' ? '' : `?${query}`}`)
+    const removed = typeof data?.removed === 'number' ? data.removed : 0
+    outbox.note = `Removed ${removed} e-mail${removed === 1 ? '' : 's'}. `
+    outbox.key = null
+    await loadOutbox()
+  } catch (err) {
+    showAlert(err.message)
   }
 }
 
@@ -596,6 +958,7 @@ async function steer (action, success, { resets = false } = {}) {
       // A reset also drops journal entries and fault rules: show it now, not at the next count.
       journal.filterKey = null
       pollJournal()
+      outbox.key = null
       await loadFaults()
     }
     await loadDomains()
@@ -683,7 +1046,7 @@ let currentView = 'requests'
 
 function showView () {
   const name = (window.location.hash.replace('#', '') || 'requests')
-  currentView = ['requests', 'state', 'steer'].includes(name) ? name : 'requests'
+  currentView = ['requests', 'state', 'outbox', 'steer'].includes(name) ? name : 'requests'
   for (const view of document.querySelectorAll('main > .view')) view.hidden = view.id !== `view-${currentView}`
   for (const link of document.querySelectorAll('nav a[data-view]')) {
     if (link.dataset.view === currentView) link.setAttribute('aria-current', 'page')
@@ -692,6 +1055,10 @@ function showView () {
   document.title = `${currentView[0].toUpperCase()}${currentView.slice(1)} · commcare-hq-mock inspector`
   if (currentView === 'state' && (!state.loaded || state.stale)) loadState()
   if (currentView === 'steer') refreshSteer()
+  if (currentView === 'outbox') {
+    outbox.note = ''
+    loadOutbox()
+  }
 }
 
 async function loadHealth () {
@@ -714,6 +1081,7 @@ async function start () {
   showView()
   await pollJournal()
   startPolling()
+  startOutboxPolling()
 }
 
 function wire () {
@@ -761,25 +1129,43 @@ function wire () {
   $('#detail-close').addEventListener('click', closeRequest)
   $('#request-detail').addEventListener('keydown', event => { if (event.key === 'Escape') closeRequest() })
 
+  const outboxForm = $('#outbox-filters')
+  outboxForm.addEventListener('submit', event => event.preventDefault())
+  outboxForm.addEventListener('input', event => {
+    if (event.target.name === 'live') return
+    outbox.note = ''
+    clearTimeout(outbox.filterTimer)
+    outbox.filterTimer = setTimeout(() => { loadOutbox() }, event.target.tagName === 'SELECT' ? 0 : 250)
+  })
+  outboxForm.elements.live.addEventListener('change', () => {
+    startOutboxPolling()
+    updateOutboxSummary(outboxFilters().toString() !== '')
+  })
+  $('#outbox-clear').addEventListener('click', () => { clearOutbox() })
+
   $('#state-controls').addEventListener('submit', event => event.preventDefault())
   $('#state-domain').addEventListener('change', () => {
     closeUser(false)
+    closeMember(false)
+    invitationsStatus('')
     renderState()
   })
   $('#user-search').addEventListener('input', () => renderState())
   $('#state-refresh').addEventListener('click', () => { loadState() })
   $('#worker-close').addEventListener('click', () => closeUser(true))
   $('#worker-detail').addEventListener('keydown', event => { if (event.key === 'Escape') closeUser(true) })
+  $('#web-user-close').addEventListener('click', () => closeMember(true))
+  $('#web-user-detail').addEventListener('keydown', event => { if (event.key === 'Escape') closeMember(true) })
 
   $('#reset-domain-form').addEventListener('submit', event => {
     event.preventDefault()
     const name = $('#reset-domain').value
     steer(() => api('POST', `/__mock/domains/${encodeURIComponent(name)}/reset`),
-      `Domain ${name} is back to the seed; its journal entries and fault rules are cleared.`, { resets: true })
+      `Domain ${name} is back to the seed; its journal entries, fault rules and e-mails are cleared.`, { resets: true })
   })
   $('#reset-all').addEventListener('click', () => {
-    if (!window.confirm('Reset everything to the seed? Domains created since start are removed, and the journal and all fault rules are cleared.')) return
-    steer(() => api('POST', '/__mock/reset'), 'Everything is back to the seed; the journal and fault rules are cleared.', { resets: true })
+    if (!window.confirm('Reset everything to the seed? Domains created since start are removed, and the journal, all fault rules and the outbox are cleared.')) return
+    steer(() => api('POST', '/__mock/reset'), 'Everything is back to the seed; the journal, fault rules and outbox are cleared.', { resets: true })
   })
   $('#create-domain-form').addEventListener('submit', event => {
     event.preventDefault()

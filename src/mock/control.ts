@@ -7,6 +7,7 @@ import { DOMAIN_NAME_PATTERN, type DomainDoc, type SeedDomain } from '../store/s
 import { domainDocProblems, seedDomainProblems } from '../store/validate.js'
 import type { Journal } from './journal.js'
 import type { Faults } from './faults.js'
+import type { Outbox } from './outbox.js'
 
 // State control behind /__mock/*: reset, domains created on the fly, export
 // and import. The routes and the in-process fixture both use it.
@@ -41,7 +42,8 @@ export const CreateDomainSchema = Type.Object({
 }, { additionalProperties: false })
 export type CreateDomainBody = Static<typeof CreateDomainSchema>
 
-async function onDisk<T> (work: () => Promise<T>): Promise<T> {
+/** A store write whose disk failure becomes the test-control API's 500. */
+export async function onDisk<T> (work: () => Promise<T>): Promise<T> {
   try {
     return await work()
   } catch (err) {
@@ -58,7 +60,9 @@ export class MockControl {
     readonly store: Store,
     readonly journal: Journal,
     readonly faults: Faults,
-    private readonly rateLimiter: RateLimiter
+    private readonly rateLimiter: RateLimiter,
+    /** The e-mails HQ would have sent; the same outbox as `app.ctx.outbox`. */
+    readonly outbox: Outbox
   ) {}
 
   private isSeeded (name: string): boolean {
@@ -81,19 +85,20 @@ export class MockControl {
     return this.store.domainNames().map(n => this.summary(n))
   }
 
-  /** Everything back to the seed: domains, rate-limit windows, journal and fault rules. */
+  /** Everything back to the seed: domains, rate-limit windows, journal, fault rules and outbox. */
   async resetAll (): Promise<void> {
     await onDisk(() => this.store.resetAll())
     this.origins.clear()
     this.rateLimiter.reset()
     this.journal.clear()
     this.faults.clear()
+    this.outbox.clear()
   }
 
   /**
    * One domain back to its seed (or to what it was created with), with its
-   * rate-limit window, its journal entries and the fault rules scoped to it.
-   * Other domains are untouched.
+   * rate-limit window, its journal entries, the fault rules scoped to it and
+   * its e-mails in the outbox. Other domains are untouched.
    */
   async resetDomain (name: string): Promise<DomainSummary> {
     const origin = this.origins.get(name)
@@ -109,6 +114,7 @@ export class MockControl {
     this.rateLimiter.reset(name)
     this.journal.remove({ domain: name })
     this.faults.removeDomain(name)
+    this.outbox.clear({ domain: name })
     return this.summary(name)
   }
 
@@ -143,15 +149,17 @@ export class MockControl {
     return this.summary(name)
   }
 
-  /** Removes a domain with its fault rules; its journal entries stay. */
+  /** Removes a domain with its fault rules and its e-mails in the outbox; its journal entries stay. */
   async deleteDomain (name: string): Promise<void> {
     const removed = await onDisk(() => this.store.deleteDomain(name))
     if (!removed) throw new MockApiError(404, `there is no domain '${name}'`)
     this.origins.delete(name)
     this.rateLimiter.reset(name)
     this.faults.removeDomain(name)
+    this.outbox.clear({ domain: name })
   }
 
+  /** The domains' documents only: the journal, fault rules and outbox are not part of the state. */
   exportState (): MockState {
     return { format: 1, domains: this.store.exportState().domains }
   }
@@ -159,12 +167,13 @@ export class MockControl {
   /**
    * Replaces every domain with the imported ones (domains not in the import are
    * removed). Imported domains that the seed does not define reset to their
-   * imported content; seeded ones still reset to the seed.
+   * imported content; seeded ones still reset to the seed. The journal, the
+   * fault rules and the outbox are kept as they are.
    */
   async importState (input: unknown): Promise<DomainSummary[]> {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new MockApiError(400, 'the state must be a JSON object {format: 1, domains: {…}}')
     const body = input as Record<string, unknown>
-    if ('web_users' in body) {
+    if (Object.hasOwn(body, 'web_users')) {
       throw new MockApiError(400, 'web_users are not imported: web users, their passwords and API keys always come from the seed; send {format: 1, domains: {…}} as GET /__mock/state gives it')
     }
     const extra = Object.keys(body).filter(k => k !== 'format' && k !== 'domains')

@@ -9,7 +9,10 @@ import { pathMatcher } from './match.js'
 
 export const MAX_DELAY_MS = 120_000
 
-const HeaderName = Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", maxLength: 100 })
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/
+const HeaderName = Type.String({ pattern: HEADER_NAME.source, maxLength: 100 })
+/** Headers that frame the answer: a rule that set them could leave a client waiting for bytes that never come. */
+const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'trailer', 'te'])
 
 export const FaultRuleInputSchema = Type.Object({
   id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' })),
@@ -103,6 +106,13 @@ export class Faults {
     }
     if ((r.body !== undefined || r.headers !== undefined) && r.status === undefined) {
       throw new MockApiError(400, 'invalid fault rule: body and headers need a status')
+    }
+    // The schema's pattern does not reach a record's keys: the names are checked here.
+    for (const name of Object.keys(r.headers ?? {})) {
+      if (!HEADER_NAME.test(name)) {
+        throw new MockApiError(400, `invalid fault rule: headers: ${JSON.stringify(name.slice(0, 50))} is not a header name (at most 100 of A-Z a-z 0-9 !#$%&'*+.^_\`|~-)`)
+      }
+      if (FRAMING_HEADERS.has(name.toLowerCase())) throw new MockApiError(400, `invalid fault rule: headers: ${name} is set by the server, not by a rule`)
     }
     let id = r.id
     if (id === undefined) {

@@ -1,3 +1,4 @@
+import { Transform } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { dumps } from '../commcare/json.js'
@@ -5,9 +6,11 @@ import { headerSafe } from '../http/reply.js'
 import { MockApiError } from '../http/errors.js'
 import { MockControl } from './control.js'
 import { Faults, parseFaultHeader, type FaultDecision } from './faults.js'
-import { DEFAULT_JOURNAL_SIZE, JOURNAL_BODY_LIMIT, Journal, type AppliedFault, type RawEntry } from './journal.js'
+import { DEFAULT_JOURNAL_SIZE, JOURNAL_BODY_LIMIT, Journal, keptPayload, type AppliedFault, type RawEntry } from './journal.js'
 import { domainOfPath, isMockPath, pathOf } from './match.js'
-import { redactAuthorization, redactQuery, redactValue } from './redact.js'
+import { emailHeaderText } from './outbox.js'
+import { redactForm, redactHeader, redactQuery, redactValue } from './redact.js'
+import { isFormBody } from '../http/body.js'
 
 // Journal and faults hook into every request outside /__mock/. They must be
 // registered before the CommCare checks (domain, auth, rate limit), so a fault
@@ -20,7 +23,7 @@ export interface MockControlOptions {
 }
 
 const REQUEST_HEADERS = ['authorization', 'content-type', 'content-length', 'accept', 'user-agent', 'x-mock-fault']
-const RESPONSE_HEADERS = ['content-type', 'content-length', 'allow', 'www-authenticate', 'retry-after', 'location', 'x-mock-reason', 'x-mock-warning']
+const RESPONSE_HEADERS = ['content-type', 'content-length', 'allow', 'www-authenticate', 'retry-after', 'location', 'x-mock-reason', 'x-mock-warning', 'x-mock-email']
 
 interface Trace {
   start: number
@@ -44,27 +47,21 @@ declare module 'fastify' {
 }
 
 function pickHeaders (source: Record<string, unknown>, names: string[]): Record<string, string> {
-  const out: Record<string, string> = {}
+  const out: Record<string, string> = Object.create(null)
   for (const name of names) {
-    const v = source[name]
+    const v = Object.hasOwn(source, name) ? source[name] : undefined
     if (v === undefined) continue
     const text = Array.isArray(v) ? v.join(', ') : String(v)
-    out[name] = name === 'authorization' ? redactAuthorization(text) : text
+    // X-Mock-Email goes out as the UTF-8 bytes of its text (emailHeader); kept as that text.
+    out[name] = name === 'x-mock-email' ? emailHeaderText(text) : redactHeader(name, text)
   }
   return out
 }
 
 function record (journal: Journal, request: FastifyRequest, reply: FastifyReply, trace: Trace, status: number): void {
   trace.recorded = true
-  const payload = trace.payload
-  let kept: string | Buffer | null = payload
-  let truncated = false
-  if (payload !== null && payload.length > JOURNAL_BODY_LIMIT) {
-    // A copy: a slice of a string can keep the whole answer alive, once per entry.
-    kept = Buffer.from((typeof payload === 'string' ? payload : payload.toString('utf8')).slice(0, JOURNAL_BODY_LIMIT), 'utf8')
-    truncated = true
-  }
   const headers = reply.getHeaders() as Record<string, unknown>
+  const { kept, truncated } = keptPayload(trace.payload, typeof headers['content-type'] === 'string' ? headers['content-type'] : undefined)
   const reason = headers['x-mock-reason']
   const raw: RawEntry = {
     method: request.method,
@@ -119,7 +116,7 @@ function sendFault (reply: FastifyReply, d: FaultDecision): FastifyReply {
 export function registerMockControl (app: FastifyInstance, options: MockControlOptions): MockControl {
   const journal = new Journal(options.journalSize ?? DEFAULT_JOURNAL_SIZE)
   const faults = new Faults()
-  const control = new MockControl(app.ctx.store, journal, faults, app.ctx.rateLimiter)
+  const control = new MockControl(app.ctx.store, journal, faults, app.ctx.rateLimiter, app.ctx.outbox)
   app.decorate('mock', control)
   app.decorate('mockAdminToken', options.adminToken === undefined || options.adminToken === '' ? null : options.adminToken)
   app.decorateRequest('mockTrace', null)
@@ -168,13 +165,33 @@ export function registerMockControl (app: FastifyInstance, options: MockControlO
   if (!journal.enabled) return control
 
   // Callback-style hooks: no promise per request on the hot path.
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    const trace = request.mockTrace
+    // Fastify holds a body with a Content-Length to that length; one without (chunked) is counted here.
+    if (trace === null || request.headers['content-length'] !== undefined) {
+      done(null, payload)
+      return
+    }
+    let bytes = 0
+    const counter = new Transform({
+      transform (chunk: Buffer, _encoding, next) {
+        bytes += chunk.length
+        if (bytes > JOURNAL_BODY_LIMIT) trace.bodyTruncated = true
+        next(null, chunk)
+      }
+    })
+    payload.on('error', err => counter.destroy(err))
+    done(null, payload.pipe(counter))
+  })
+
   app.addHook('preHandler', (request, _reply, done) => {
     const trace = request.mockTrace
     if (trace !== null && request.body !== undefined) {
       // A copy, with secrets replaced, of bodies up to the journal's limit; larger ones are not kept.
+      // A chunked body has no Content-Length: its bytes were counted as they were read (preParsing).
       const length = Number(request.headers['content-length'] ?? 0)
-      if (length > JOURNAL_BODY_LIMIT) trace.bodyTruncated = true
-      else trace.body = redactValue(request.body)
+      if (length > JOURNAL_BODY_LIMIT || trace.bodyTruncated) trace.bodyTruncated = true
+      else trace.body = isFormBody(request.body) ? redactForm(request.body) : redactValue(request.body)
     }
     done()
   })

@@ -1,6 +1,6 @@
 import { MockApiError } from '../http/errors.js'
 import { pathMatcher, statusMatcher } from './match.js'
-import { redactValue } from './redact.js'
+import { redactJsonText, redactValue } from './redact.js'
 
 // The request journal: a ring buffer of the CommCare-API requests, newest
 // last, that never holds more than its capacity. Entries keep the response
@@ -11,6 +11,23 @@ import { redactValue } from './redact.js'
 export const JOURNAL_BODY_LIMIT = 16 * 1024
 
 export const DEFAULT_JOURNAL_SIZE = 1000
+
+const JSON_TYPE = /\bjson\b/i
+
+/**
+ * What an entry keeps of an answer's payload: the payload itself up to the
+ * limit (turned into redacted JSON when read), else a copy of its first
+ * JOURNAL_BODY_LIMIT characters, redacted *before* the cut: cut JSON cannot be
+ * parsed, so it could not be redacted later.
+ */
+export function keptPayload (payload: string | Buffer | null, contentType: string | undefined): { kept: string | Buffer | null, truncated: boolean } {
+  if (payload === null || payload.length <= JOURNAL_BODY_LIMIT) return { kept: payload, truncated: false }
+  let text = typeof payload === 'string' ? payload : payload.toString('utf8')
+  if (contentType !== undefined && JSON_TYPE.test(contentType)) text = redactJsonText(text)
+  if (text.length <= JOURNAL_BODY_LIMIT) return { kept: Buffer.from(text, 'utf8'), truncated: false }
+  // A copy: a slice of a string can keep the whole answer alive, once per entry.
+  return { kept: Buffer.from(text.slice(0, JOURNAL_BODY_LIMIT), 'utf8'), truncated: true }
+}
 
 export interface AppliedFault {
   /** The rule's id, or `header` for an `X-Mock-Fault` request header. */
@@ -210,7 +227,7 @@ function decodeBody (payload: string | Buffer | null, contentType: string | unde
   if (payload === null) return null
   const text = typeof payload === 'string' ? payload : payload.toString('utf8')
   if (text === '') return null
-  if (!truncated && contentType !== undefined && /\bjson\b/i.test(contentType)) {
+  if (!truncated && contentType !== undefined && JSON_TYPE.test(contentType)) {
     try {
       return redactValue(JSON.parse(text))
     } catch {

@@ -4,12 +4,32 @@
  * A path pattern: with `*` it must match the whole path (`*` is any run of
  * characters, `/` included); without `*` it matches anywhere in the path.
  * The query string is never part of the path.
+ *
+ * A glob is never turned into a regular expression (a run of stars would make
+ * one backtrack for minutes): the literal pieces between the stars are looked
+ * for left to right, each from where the last one ended, so a match costs one
+ * pass over the path whatever the pattern holds.
  */
 export function pathMatcher (pattern: string): (path: string) => boolean {
   if (!pattern.includes('*')) return path => path.includes(pattern)
-  const source = pattern.split('*').map(part => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')
-  const re = new RegExp(`^${source}$`)
-  return path => re.test(path)
+  const pieces = pattern.split('*')
+  const first = pieces[0]
+  const last = pieces[pieces.length - 1]
+  // Empty pieces (from `**`) match anything and are dropped.
+  const middle = pieces.slice(1, -1).filter(p => p !== '')
+  const minLength = first.length + last.length
+  return path => {
+    if (path.length < minLength || !path.startsWith(first) || !path.endsWith(last)) return false
+    // The leftmost place of each piece leaves the most room for the rest, so no choice is ever revisited.
+    let at = first.length
+    const end = path.length - last.length
+    for (const piece of middle) {
+      const found = path.indexOf(piece, at)
+      if (found === -1 || found + piece.length > end) return false
+      at = found + piece.length
+    }
+    return true
+  }
 }
 
 /** The path part of a request target. */

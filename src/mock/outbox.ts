@@ -22,9 +22,13 @@ export interface OutboxEmail {
 
 export interface OutboxFilter {
   domain?: string
-  type?: string
+  type?: EmailType
   /** Recipient address, compared case-insensitively. */
   to?: string
+}
+
+export function isEmailType (value: unknown): value is EmailType {
+  return typeof value === 'string' && (EMAIL_TYPES as readonly string[]).includes(value)
 }
 
 export type OutboxInput = Omit<OutboxEmail, 'id' | 'time'>
@@ -34,7 +38,7 @@ export const DEFAULT_OUTBOX_SIZE = 1000
 export class Outbox {
   private emails: OutboxEmail[] = []
 
-  constructor (private readonly capacity = DEFAULT_OUTBOX_SIZE) {}
+  constructor (readonly capacity = DEFAULT_OUTBOX_SIZE) {}
 
   /** Records one e-mail; the oldest is dropped past the capacity. */
   record (input: OutboxInput): OutboxEmail {
@@ -53,11 +57,23 @@ export class Outbox {
       (to === undefined || e.to.toLowerCase() === to))
   }
 
+  /** E-mails that match the filter, newest first (the order of the test-control API). */
+  newestFirst (filter: OutboxFilter = {}): OutboxEmail[] {
+    return this.list(filter).reverse()
+  }
+
+  /** Removes the e-mails that match the filter (all without one); answers them, newest first. */
+  take (filter: OutboxFilter = {}): OutboxEmail[] {
+    const gone = this.list(filter)
+    if (gone.length === 0) return gone
+    const set = new Set(gone)
+    this.emails = this.emails.filter(e => !set.has(e))
+    return gone.reverse()
+  }
+
   /** Removes the e-mails that match the filter (all without one); answers how many went. */
   clear (filter: OutboxFilter = {}): number {
-    const gone = new Set(this.list(filter))
-    this.emails = this.emails.filter(e => !gone.has(e))
-    return gone.size
+    return this.take(filter).length
   }
 
   get size (): number {
@@ -78,4 +94,9 @@ export function emailLabel (email: Pick<OutboxEmail, 'type' | 'to'>): string {
 export function emailHeader (email: Pick<OutboxEmail, 'type' | 'to'>): string {
   // eslint-disable-next-line no-control-regex -- control characters are what must go
   return Buffer.from(emailLabel(email).replace(/[\x00-\x1f\x7f]/g, '?'), 'utf8').toString('latin1')
+}
+
+/** The text of an `X-Mock-Email` value as sent (UTF-8 bytes read as latin1): `<type> → <address>`. */
+export function emailHeaderText (value: string): string {
+  return Buffer.from(value, 'latin1').toString('utf8')
 }

@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { INSPECTOR_ASSETS } from '../paths.js'
+import { requireAdmin } from '../mock/admin.js'
+import { webUserSummaries } from '../mock/web-user-summary.js'
 
 // The inspector: a static page at /__mock/ that reads and steers the mock
 // through the same /__mock/* JSON API a script uses. The page and its assets
 // hold no data, so they are served without the admin token; every data call
 // the page makes sends the token (X-Mock-Admin-Token) and gets 401 without it.
+// The one data route here, GET /__mock/web-users, lists the seed's accounts
+// (which the state export leaves out) without their secrets.
 
 const FILES: Record<string, { file: string, type: string }> = {
   '/__mock/': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -30,4 +34,9 @@ export async function inspectorRoutes (app: FastifyInstance): Promise<void> {
       return reply.headers(SECURITY_HEADERS).type(type).send(body)
     })
   }
+
+  app.get('/__mock/web-users', { onRequest: requireAdmin }, async () => {
+    const webUsers = webUserSummaries(app.ctx.store.webUsers())
+    return { web_users: webUsers, total: webUsers.length }
+  })
 }

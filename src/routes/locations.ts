@@ -1,98 +1,126 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { resource } from '../http/resource.js'
 import { sendHq } from '../http/reply.js'
+import { isFormBody, requireObject } from '../http/body.js'
 import { notFoundEmpty } from '../commcare/errors.js'
-import { paginate, type Query } from '../commcare/list.js'
-import type { UrlStyle } from '../commcare/users.js'
+import type { Query } from '../commcare/list.js'
+import { findLocation, listLocations, locationV2Url, locationView, renderV05, renderV2 } from '../commcare/locations.js'
+import type { Links } from '../commcare/location-types.js'
+import { planLocationCreate, planLocationPatch, planLocationUpdate, storedNow, type LocationWriteContext } from '../commcare/location-writes.js'
+import { LOCATIONS_PRIVILEGE } from '../commcare/roles.js'
 import type { DomainState } from '../store/domain.js'
-import type { Location } from '../store/schema.js'
 import { domainOf, styleOf } from './users.js'
 
-// Locations, read only, from the seed (BEHAVIOR.md §1, §9). The old-style URL
-// answers HQ's v0.5 resource (the published `Location` schema), the new-style
-// `location/v2/` answers the v2 resource (`LocationV2`).
+// Locations (BEHAVIOR.md §1, §9.2–§9.4). Two resources, each on an old-style
+// and a new-style URL: HQ's v0.5 shape (`v0.5/location/`, `location/v1/`),
+// read only, and its v2 shape (`v0.6/location/`, `location/v2/`), which also
+// takes POST and PATCH on the list and PUT on a location.
 
 export const LOCATION_PATHS = {
-  list: { 'v0.5': '/a/:domain/api/v0.5/location/', v1: '/a/:domain/api/location/v2/' },
-  detail: { 'v0.5': '/a/:domain/api/v0.5/location/:id/', v1: '/a/:domain/api/location/v2/:id/' }
+  list: { 'v0.5': '/a/:domain/api/v0.5/location/', v1: '/a/:domain/api/location/v1/' },
+  detail: { 'v0.5': '/a/:domain/api/v0.5/location/:id/', v1: '/a/:domain/api/location/v1/:id/' }
 } as const
 
-/** HQ stores coordinates as Decimal(20, 10) and serializes the Decimal as a string. */
-export function decimal10 (v: string | null): string | null {
-  if (v === null) return null
-  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(v.trim())
-  if (m === null) return v
-  return `${m[1]}${m[2]}.${(m[3] ?? '').padEnd(10, '0').slice(0, 10)}`
+export const LOCATION_V2_PATHS = {
+  list: { 'v0.5': '/a/:domain/api/v0.6/location/', v1: '/a/:domain/api/location/v2/' },
+  detail: { 'v0.5': '/a/:domain/api/v0.6/location/:id/', v1: '/a/:domain/api/location/v2/:id/' }
+} as const
+
+/** What every location resource shares: HQ's permission, privilege and no rate limit. */
+export const LOCATION_RESOURCE = {
+  scope: 'domain',
+  permissions: ['edit_locations', 'access_api'],
+  privilege: LOCATIONS_PRIVILEGE,
+  rateLimited: false
+} as const
+
+export interface LocationRouteOptions {
+  /** Scheme and host of the absolute URLs (`--base-url`); default: the request's scheme and Host. */
+  baseUrl?: string | null
 }
 
-/** The seed holds type codes only; the name is the code, capitalised, with '_' as spaces. */
-export function typeName (code: string): string {
-  const words = code.replace(/_/g, ' ')
-  return words.charAt(0).toUpperCase() + words.slice(1)
+/** The base and URL style of the absolute URLs in an answer. */
+export function linksOf (request: FastifyRequest, baseUrl: string | null | undefined): Links {
+  // HTTP/1.0 may come without Host; HQ would then use its own name.
+  const host = (request.host as string | undefined) ?? ''
+  const base = baseUrl ?? `${request.protocol}://${host === '' ? 'localhost' : host}`
+  return { base: base.replace(/\/+$/, ''), style: styleOf(request) }
 }
 
-export function locationUri (domain: string, id: string): string {
-  return `/a/${domain}/api/v0.5/location/${id}/`
-}
+export async function locationRoutes (app: FastifyInstance, options: LocationRouteOptions): Promise<void> {
+  const baseUrl = options.baseUrl ?? null
 
-/** v0.5: HQ's integer primary key is the location's 1-based position in the seed. */
-function renderV05 (domain: DomainState, loc: Location) {
-  return {
-    created_at: loc.created_at,
-    domain: domain.name,
-    external_id: loc.external_id,
-    id: domain.doc.locations.indexOf(loc) + 1,
-    last_modified: loc.last_modified,
-    latitude: decimal10(loc.latitude),
-    location_data: loc.location_data,
-    location_id: loc.id,
-    location_type: loc.location_type,
-    longitude: decimal10(loc.longitude),
-    name: loc.name,
-    parent: loc.parent === null ? null : locationUri(domain.name, loc.parent),
-    resource_uri: locationUri(domain.name, loc.id),
-    site_code: loc.site_code
-  }
-}
+  const writeContext = (domain: DomainState): LocationWriteContext => ({
+    domain,
+    // HQ looks a parent up by id alone, in every domain.
+    foreignLocation: id => app.ctx.store.domains().some(d => d !== domain && findLocation(d, id) !== undefined),
+    now: storedNow()
+  })
 
-/** v2: no resource_uri; the parent as an id, `""` at the root. */
-function renderV2 (domain: DomainState, loc: Location) {
-  return {
-    domain: domain.name,
-    last_modified: loc.last_modified,
-    latitude: decimal10(loc.latitude),
-    location_data: loc.location_data,
-    location_id: loc.id,
-    location_type_code: loc.location_type,
-    location_type_name: typeName(loc.location_type),
-    longitude: decimal10(loc.longitude),
-    name: loc.name,
-    parent_location_id: loc.parent ?? '',
-    site_code: loc.site_code
-  }
-}
-
-export function renderLocation (domain: DomainState, loc: Location, style: UrlStyle) {
-  return style === 'v1' ? renderV2(domain, loc) : renderV05(domain, loc)
-}
-
-export async function locationRoutes (app: FastifyInstance): Promise<void> {
-  resource(app, { scope: 'domain', paths: LOCATION_PATHS.list }, {
+  resource(app, { ...LOCATION_RESOURCE, paths: LOCATION_PATHS.list }, {
     GET: async (request, reply) => {
       const domain = domainOf(request)
-      const style = styleOf(request)
-      const page = paginate(domain.doc.locations, request.query as Query)
-      return sendHq(reply, 200, { meta: page.meta, objects: page.objects.map(l => renderLocation(domain, l, style)) })
+      const page = listLocations(domain, 'v0.5', request.query as Query)
+      const view = locationView(domain)
+      const links = linksOf(request, baseUrl)
+      return sendHq(reply, 200, { meta: page.meta, objects: page.objects.map(l => renderV05(view, l, links)) })
     }
   })
 
-  resource(app, { scope: 'domain', paths: LOCATION_PATHS.detail }, {
+  resource(app, { ...LOCATION_RESOURCE, paths: LOCATION_PATHS.detail }, {
     GET: async (request, reply) => {
       const domain = domainOf(request)
       const { id } = request.params as { id: string }
-      const loc = domain.locationsById.get(id)
-      if (loc === undefined) throw notFoundEmpty(`no location '${id}' in domain '${domain.name}'`)
-      return sendHq(reply, 200, renderLocation(domain, loc, styleOf(request)))
+      const loc = findLocation(domain, id)
+      if (loc === undefined) throw notFoundEmpty(`no location '${id}' in domain '${domain.name}' (or it is archived)`)
+      return sendHq(reply, 200, renderV05(locationView(domain), loc, linksOf(request, baseUrl)))
+    }
+  })
+
+  resource(app, { ...LOCATION_RESOURCE, paths: LOCATION_V2_PATHS.list }, {
+    GET: async (request, reply) => {
+      const domain = domainOf(request)
+      const page = listLocations(domain, 'v2', request.query as Query)
+      const view = locationView(domain)
+      return sendHq(reply, 200, { meta: page.meta, objects: page.objects.map(l => renderV2(view, l)) })
+    },
+    POST: async (request, reply) => {
+      const domain = domainOf(request)
+      const body = requireObject(request.body)
+      // Checked and rendered inside the change: a refused write changes nothing, the answer is this write's.
+      const created = await app.ctx.store.mutate(domain, () => {
+        const [loc] = planLocationCreate(writeContext(domain), body).apply()
+        return { id: loc.id, answer: renderV2(locationView(domain), loc) }
+      }, [])
+      reply.header('location', locationV2Url(linksOf(request, baseUrl), domain.name, created.id))
+      return sendHq(reply, 201, created.answer)
+    },
+    PATCH: async (request, reply) => {
+      const domain = domainOf(request)
+      const body = request.body
+      if (body === undefined || isFormBody(body)) requireObject(body)
+      const ids = await app.ctx.store.mutate(domain, () => planLocationPatch(writeContext(domain), body).apply().map(l => l.id), [])
+      return sendHq(reply, 202, ids)
+    }
+  })
+
+  resource(app, { ...LOCATION_RESOURCE, paths: LOCATION_V2_PATHS.detail }, {
+    GET: async (request, reply) => {
+      const domain = domainOf(request)
+      const { id } = request.params as { id: string }
+      const loc = findLocation(domain, id)
+      if (loc === undefined) throw notFoundEmpty(`no location '${id}' in domain '${domain.name}' (or it is archived)`)
+      return sendHq(reply, 200, renderV2(locationView(domain), loc))
+    },
+    PUT: async (request, reply) => {
+      const domain = domainOf(request)
+      const { id } = request.params as { id: string }
+      const body = requireObject(request.body)
+      const answer = await app.ctx.store.mutate(domain, () => {
+        const [loc] = planLocationUpdate(writeContext(domain), id, body).apply()
+        return renderV2(locationView(domain), loc)
+      }, [])
+      return sendHq(reply, 200, answer)
     }
   })
 }

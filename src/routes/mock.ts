@@ -1,13 +1,15 @@
-import type { FastifyError, FastifyInstance } from 'fastify'
-import { Type } from '@sinclair/typebox'
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
+import { Type, type Static } from '@sinclair/typebox'
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { VERSION } from '../version.js'
 import { HqError } from '../commcare/errors.js'
 import { MockApiError } from '../http/errors.js'
+import { headerSafe } from '../http/reply.js'
 import { requireAdmin } from '../mock/admin.js'
 import { CreateDomainSchema } from '../mock/control.js'
 import { FaultRuleInputSchema } from '../mock/faults.js'
 import type { JournalFilter } from '../mock/journal.js'
+import { EMAIL_TYPES, isEmailType, type OutboxFilter } from '../mock/outbox.js'
 import { DiskError } from '../store/errors.js'
 
 // The test-control API under /__mock/, a prefix HQ never uses. Every answer is
@@ -27,11 +29,31 @@ const JournalQuery = Type.Object({
 
 const JournalCountQuery = Type.Omit(JournalQuery, ['limit'], { additionalProperties: false })
 
+const OutboxQuery = Type.Object({
+  domain: Type.Optional(Type.String({ maxLength: 100 })),
+  type: Type.Optional(Type.String({ maxLength: 100 })),
+  // RFC 5321 bounds an address to 254 characters; a little room for odd ones.
+  to: Type.Optional(Type.String({ maxLength: 320 }))
+}, { additionalProperties: false })
+
+function outboxFilter (query: Static<typeof OutboxQuery>): OutboxFilter {
+  const { type, ...rest } = query
+  if (type === undefined) return rest
+  if (!isEmailType(type)) throw new MockApiError(400, `invalid request: querystring/type must be one of ${EMAIL_TYPES.join(', ')}`)
+  return { ...rest, type }
+}
+
 /** Bodies of PUT /__mock/state may be far larger than a CommCare request. */
 const STATE_BODY_LIMIT = 256 * 1024 * 1024
 
 /** Listing the journal returns this many entries unless `limit` says otherwise. */
 export const DEFAULT_LIST_LIMIT = 100
+
+/** An error of this API: `{"error": …}` (with `details` when there are several problems) and the same sentence as `X-Mock-Reason`. */
+function fail (reply: FastifyReply, status: number, message: string, details?: unknown): FastifyReply {
+  return reply.code(status).header('x-mock-reason', headerSafe(message))
+    .send(details === undefined ? { error: message } : { error: message, details })
+}
 
 export async function mockRoutes (fastify: FastifyInstance): Promise<void> {
   const started = Date.now()
@@ -39,21 +61,18 @@ export async function mockRoutes (fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
   app.setErrorHandler(async (err, request, reply) => {
-    if (err instanceof MockApiError) {
-      return reply.code(err.status).send(err.details === undefined ? { error: err.message } : { error: err.message, details: err.details })
-    }
+    if (err instanceof MockApiError) return fail(reply, err.status, err.message, err.details)
     const e = err as FastifyError
-    if (e.validation !== undefined) return reply.code(400).send({ error: `invalid request: ${e.message}` })
+    if (e.validation !== undefined) return fail(reply, 400, `invalid request: ${e.message}`)
     if (err instanceof HqError) {
       // Body parsing shares the CommCare parser; say what went wrong in this API's shape.
-      const message = err.status === 415 ? 'the body must be JSON (Content-Type: application/json)' : err.reason
-      return reply.code(err.status).send({ error: message })
+      return fail(reply, err.status, err.status === 415 ? 'the body must be JSON (Content-Type: application/json)' : err.reason)
     }
-    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send({ error: 'the request body is too large' })
-    if (err instanceof DiskError) return reply.code(500).send({ error: `${err.message}; the change was not kept` })
-    if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return reply.code(e.statusCode).send({ error: e.message })
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 413, 'the request body is too large')
+    if (err instanceof DiskError) return fail(reply, 500, `${err.message}; the change was not kept`)
+    if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return fail(reply, e.statusCode, e.message)
     request.log.error({ err }, 'test-control API failed')
-    return reply.code(500).send({ error: `unexpected error: ${e.message}` })
+    return fail(reply, 500, `unexpected error: ${e.message}`)
   })
   app.addHook('onRequest', requireAdmin)
 
@@ -121,6 +140,19 @@ export async function mockRoutes (fastify: FastifyInstance): Promise<void> {
   app.delete('/__mock/requests', { schema: { querystring: JournalCountQuery } }, async (request, reply) => {
     app.mock.journal.remove(request.query)
     return reply.code(204).send()
+  })
+
+  // ---- outbox ----------------------------------------------------------------
+
+  app.get('/__mock/outbox', { schema: { querystring: OutboxQuery } }, async request => {
+    const { outbox } = app.mock
+    const emails = outbox.newestFirst(outboxFilter(request.query))
+    return { emails, total: emails.length, capacity: outbox.capacity }
+  })
+
+  app.delete('/__mock/outbox', { schema: { querystring: OutboxQuery } }, async request => {
+    const emails = app.mock.outbox.take(outboxFilter(request.query))
+    return { removed: emails.length, emails }
   })
 
   // ---- faults ----------------------------------------------------------------

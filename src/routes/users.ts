@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { resource } from '../http/resource.js'
 import { headerSafe, sendHq, sendHqJson } from '../http/reply.js'
 import { requireObject } from '../http/body.js'
@@ -7,16 +7,22 @@ import { paginate, last, truthyParam, type Query } from '../commcare/list.js'
 import { missingUserForGet, renderUser, updateUser, userJson, userUri, type UpdateContext } from '../commcare/users.js'
 import { dumps } from '../commcare/json.js'
 import { missingUserForAction, planCreate, retireUser, setActive } from '../commcare/create.js'
+import { passwordResetEmail, type WorkerEmail } from '../commcare/confirmation.js'
+import { emailHeader } from '../mock/outbox.js'
 import type { HqRouteConfig } from '../http/context.js'
 import type { DomainState } from '../store/domain.js'
 
-// Mobile workers (BEHAVIOR.md §1, §3, §4, §7).
+// Mobile workers (BEHAVIOR.md §1, §3–§7).
 
 export const USER_PATHS = {
   list: { 'v0.5': '/a/:domain/api/v0.5/user/', v1: '/a/:domain/api/user/v1/' },
   detail: { 'v0.5': '/a/:domain/api/v0.5/user/:id/', v1: '/a/:domain/api/user/v1/:id/' },
   activate: { 'v0.5': '/a/:domain/api/v0.5/user/:id/activate/', v1: '/a/:domain/api/user/v1/:id/activate/' },
-  deactivate: { 'v0.5': '/a/:domain/api/v0.5/user/:id/deactivate/', v1: '/a/:domain/api/user/v1/:id/deactivate/' }
+  deactivate: { 'v0.5': '/a/:domain/api/v0.5/user/:id/deactivate/', v1: '/a/:domain/api/user/v1/:id/deactivate/' },
+  passwordReset: {
+    'v0.5': '/a/:domain/api/v0.5/user/:id/email_password_reset/',
+    v1: '/a/:domain/api/user/v1/:id/email_password_reset/'
+  }
 } as const
 
 export function styleOf (request: FastifyRequest): HqRouteConfig['hq']['style'] {
@@ -33,6 +39,13 @@ export function updateContext (app: FastifyInstance, domain: DomainState): Updat
     userDataMode: app.ctx.userDataMode,
     groupDomain: id => app.ctx.store.groupDomain(id)
   }
+}
+
+/** Records an e-mail HQ would have sent and names it in `X-Mock-Email` on the answer. */
+function sendEmail (app: FastifyInstance, reply: FastifyReply, domain: DomainState, email: WorkerEmail | null): void {
+  if (email === null) return
+  const recorded = app.ctx.outbox.record({ type: email.type, domain: domain.name, to: email.to, user_id: email.user_id })
+  reply.header('x-mock-email', emailHeader(recorded))
 }
 
 export async function userRoutes (app: FastifyInstance): Promise<void> {
@@ -70,8 +83,11 @@ export async function userRoutes (app: FastifyInstance): Promise<void> {
       const created = await app.ctx.store.mutate(domain, () => {
         const plan = planCreate(updateContext(app, domain), body)
         plan.apply()
-        return { id: plan.user.id, ignored: plan.ignored }
+        return { id: plan.user.id, ignored: plan.ignored, email: plan.email, failure: plan.failure }
       }, [])
+      // HQ retired the half-made worker: its username is kept, the answer is the error.
+      if (created.failure !== null) throw created.failure
+      sendEmail(app, reply, domain, created.email)
       if (created.ignored.length > 0) {
         reply.header('x-mock-reason', headerSafe(`created; HQ silently ignores these field errors on create: ${created.ignored.join('; ')}`))
       }
@@ -99,10 +115,11 @@ export async function userRoutes (app: FastifyInstance): Promise<void> {
       // Rendered inside the change, so the answer shows this request's result
       // even if another change lands while the write is on its way to disk.
       // Only this user (and group documents) can change, so only it is serialized again.
-      const answer = await app.ctx.store.mutate(domain, () => {
-        updateUser(updateContext(app, domain), user, body)
-        return renderUser(domain, user, styleOf(request))
+      const { answer, email } = await app.ctx.store.mutate(domain, () => {
+        const email = updateUser(updateContext(app, domain), user, body)
+        return { answer: renderUser(domain, user, styleOf(request)), email }
       }, [user])
+      sendEmail(app, reply, domain, email)
       return sendHq(reply, 200, answer)
     },
     DELETE: async (request, reply) => {
@@ -128,4 +145,14 @@ export async function userRoutes (app: FastifyInstance): Promise<void> {
       }
     })
   }
+
+  // The worker is not modified: only the outbox changes.
+  resource(app, { scope: 'domain', paths: USER_PATHS.passwordReset }, {
+    POST: async (request, reply) => {
+      const domain = domainOf(request)
+      const { id } = request.params as { id: string }
+      sendEmail(app, reply, domain, passwordResetEmail(domain.liveUser(id), id))
+      return sendHq(reply, 202, {})
+    }
+  })
 }

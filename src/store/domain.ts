@@ -1,4 +1,4 @@
-import type { DomainDoc, Group, Location, LocationType, Member, Role, StoredUser, Profile } from './schema.js'
+import type { DomainDoc, Group, Invitation, Location, LocationField, LocationType, Member, Role, StoredUser, Profile } from './schema.js'
 
 /** What the lookups need of a domain: a stored document or a seed's domain. */
 export interface IndexableDomain<U extends { id: string, username: string }> {
@@ -9,6 +9,8 @@ export interface IndexableDomain<U extends { id: string, username: string }> {
   roles?: Role[]
   members?: Member[]
   location_types?: LocationType[]
+  invitations?: Invitation[]
+  custom_location_fields?: LocationField[]
 }
 
 /** The lookups over one domain (where ids repeat, the last one wins). */
@@ -166,6 +168,12 @@ export class DomainState implements DomainIndex {
     if (this.groupsByName.get(group.name) === group) this.groupsByName.delete(group.name)
     group.name = name
     this.groupsByName.set(name, group)
+  }
+
+  /** A new location, last in the list (its integer id is its 1-based position). */
+  addLocation (location: Location): void {
+    this.doc.locations.push(location)
+    this.locationsById.set(location.id, location)
   }
 
   /** The membership of a web user (active or not). */

@@ -52,9 +52,46 @@ export const MemberSchema = Type.Object({
   /** A domain admin has every permission and the role name "Admin". */
   is_admin: Type.Optional(Type.Boolean()),
   /** The membership's `is_active` (default true): a deactivated member gets 403 on this domain. */
-  is_active: Type.Optional(Type.Boolean())
+  is_active: Type.Optional(Type.Boolean()),
+  /** The web user's primary location in this domain (one of `assigned_location_ids`). */
+  primary_location_id: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
+  /** The web user's locations in this domain, in assignment order. */
+  assigned_location_ids: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  /** The name of the web user's profile in this domain. */
+  profile: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
+  /** The web user's own custom user data in this domain. */
+  user_data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  /** The Tableau role, or null (HQ: no Tableau user). */
+  tableau_role: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
+  /** Tableau group names. */
+  tableau_groups: Type.Optional(Type.Array(Type.String({ minLength: 1 })))
 }, { additionalProperties: false })
 export type Member = Static<typeof MemberSchema>
+
+/** An invitation to join a domain as a web user (HQ's `Invitation`). */
+export const InvitationSchema = Type.Object({
+  /** HQ's invitation UUID. */
+  id: Type.String({ minLength: 1, maxLength: 200 }),
+  /** The invitee's address, lower-cased. */
+  email: Type.String({ minLength: 1 }),
+  /** The invited role's name, or "Admin" for a domain admin. */
+  role: Type.String({ minLength: 1 }),
+  primary_location_id: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+  assigned_location_ids: Type.Array(Type.String({ minLength: 1 })),
+  /** A profile name of the domain, or null. */
+  profile: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+  user_data: Type.Record(Type.String(), Type.Unknown()),
+  tableau_role: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+  tableau_groups: Type.Array(Type.String({ minLength: 1 })),
+  /** Username of the web user who sent it. */
+  invited_by: Type.String(),
+  /** ISO 8601 UTC. */
+  invited_on: Type.String({ minLength: 1 }),
+  /** Pending until accepted (through the test-control API). */
+  status: Type.Union([Type.Literal('pending'), Type.Literal('accepted')]),
+  accepted_on: Type.Optional(Type.String({ minLength: 1 }))
+}, { additionalProperties: false })
+export type Invitation = Static<typeof InvitationSchema>
 
 export const ProfileSchema = Type.Object({
   id: Type.Integer({ minimum: 1 }),
@@ -83,6 +120,19 @@ export const LocationTypeSchema = Type.Object({
   view_descendants: Type.Boolean()
 }, { additionalProperties: false })
 export type LocationType = Static<typeof LocationTypeSchema>
+
+/** A custom location field (HQ's `CustomDataFieldsDefinition` for locations): what location writes validate. */
+export const LocationFieldSchema = Type.Object({
+  slug: Type.String({ minLength: 1 }),
+  /** Shown in the validation messages; default: the slug. */
+  label: Type.Optional(Type.String({ minLength: 1 })),
+  is_required: Type.Optional(Type.Boolean()),
+  /** When not empty, a value must be one of these. */
+  choices: Type.Optional(Type.Array(Type.String())),
+  /** When set, a value must match it (searched, as Python's `re.search`). */
+  regex: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()]))
+}, { additionalProperties: false })
+export type LocationField = Static<typeof LocationFieldSchema>
 
 export const LocationSchema = Type.Object({
   id: Id,
@@ -166,7 +216,11 @@ const domainFields = {
   /** Plan privileges by name; an absent name has HQ's default (see src/commcare/roles.ts). */
   privileges: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.Boolean())),
   /** The project setting: PUT refuses weak passwords (default false). */
-  strong_mobile_passwords: Type.Optional(Type.Boolean())
+  strong_mobile_passwords: Type.Optional(Type.Boolean()),
+  /** Invitations sent to web users, pending or accepted. */
+  invitations: Type.Optional(Type.Array(InvitationSchema)),
+  /** The domain's custom location fields, in order; absent: none. */
+  custom_location_fields: Type.Optional(Type.Array(LocationFieldSchema))
 }
 
 export const SeedDomainSchema = Type.Object({

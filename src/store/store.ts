@@ -1,6 +1,6 @@
 import { readFile, mkdir, readdir, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { webcrypto } from 'node:crypto'
+import { randomUUID, webcrypto } from 'node:crypto'
 import { VERSION } from '../version.js'
 import { Low } from 'lowdb'
 import { AtomicJsonFile, removeStaleTemps, syncDirectory } from './atomic-file.js'
@@ -93,6 +93,8 @@ export function copyDomainDoc (source: DomainDoc, name: string): DomainDoc {
   for (const u of doc.users) {
     if (u.username.toLowerCase().endsWith(from)) u.username = u.username.slice(0, -from.length) + `@${name}.commcarehq.org`
   }
+  // Invitation ids name one invitation across all domains (the test-control API accepts by id).
+  for (const inv of doc.invitations ?? []) inv.id = randomUUID()
   return doc
 }
 
@@ -382,6 +384,23 @@ export class Store {
     }
   }
 
+  /**
+   * Adds a web user account (the invitee of an accepted invitation). Resolves
+   * once it is on disk; a failed write takes it out again.
+   */
+  async addWebUser (user: WebUser): Promise<void> {
+    this.global.web_users.push(user)
+    this.webUsersByName.set(user.username.toLowerCase(), user)
+    if (this.globalDb === null) return
+    try {
+      await this.globalDb.write()
+    } catch (err) {
+      this.global.web_users = this.global.web_users.filter(w => w !== user)
+      this.webUsersByName.delete(user.username.toLowerCase())
+      throw new DiskError(err as Error)
+    }
+  }
+
   /** Puts one domain back to its seeded content. False when the seed has no such domain. */
   async resetDomain (name: string): Promise<boolean> {
     const seeded = this.seedDoc(name)
@@ -447,7 +466,7 @@ export class Store {
   /** Replaces the whole state (validated by the caller). */
   async importState (state: StateExport): Promise<void> {
     for (const name of [...this.domainMap.keys()]) {
-      if (!(name in state.domains)) await this.deleteDomain(name)
+      if (!Object.hasOwn(state.domains, name)) await this.deleteDomain(name)
     }
     const writes: Promise<unknown>[] = []
     for (const [name, doc] of Object.entries(state.domains)) {

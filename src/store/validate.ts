@@ -52,6 +52,7 @@ export function domainReferenceErrors<U extends SeedUser | StoredUser> (domain: 
     if (l.parent !== null && !index.locationsById.has(l.parent)) out.push(`${where}locations: '${l.id}' has an unknown parent '${l.parent}'`)
   }
   out.push(...roleAndTypeErrors(domain, where))
+  out.push(...locationFieldErrors(domain, where))
   const userRepeats = index.usersById.size !== users.length || index.usersByUsername.size !== users.length
   const userIds = new Set<string>()
   const usernames = new Set<string>()
@@ -97,6 +98,7 @@ function roleAndTypeErrors (domain: IndexableDomain<{ id: string, username: stri
   for (const m of domain.members ?? []) {
     if (m.role !== undefined && m.role !== null && !roles.has(m.role)) out.push(`${where}members: '${m.username}' has unknown role '${m.role}'`)
   }
+  out.push(...webUserLocationErrors(domain, where))
   const types = domain.location_types
   if (types === undefined) return out
   const codes = new Set<string>()
@@ -112,6 +114,64 @@ function roleAndTypeErrors (domain: IndexableDomain<{ id: string, username: stri
   }
   for (const l of domain.locations) {
     if (!codes.has(l.location_type)) out.push(`${where}locations: '${l.id}' has location_type '${l.location_type}', which location_types does not define`)
+  }
+  return out
+}
+
+/**
+ * A custom field's regex as the mock runs it: a JavaScript RegExp, with the
+ * `u` flag where the pattern allows it (Python's patterns are Unicode-aware);
+ * null when it compiles neither way.
+ */
+export function compileFieldRegex (pattern: string): RegExp | null {
+  for (const flags of ['u', '']) {
+    try {
+      return new RegExp(pattern, flags)
+    } catch {}
+  }
+  return null
+}
+
+/** Custom location fields: slugs once each, a regex the mock can run. */
+function locationFieldErrors (domain: IndexableDomain<{ id: string, username: string }>, where: string): string[] {
+  const out: string[] = []
+  const slugs = new Set<string>()
+  for (const f of domain.custom_location_fields ?? []) {
+    if (slugs.has(f.slug)) out.push(`${where}custom_location_fields: slug '${f.slug}' appears twice`)
+    slugs.add(f.slug)
+    if (typeof f.regex === 'string' && compileFieldRegex(f.regex) === null) out.push(`${where}custom_location_fields: '${f.slug}' has a regex that does not compile`)
+  }
+  return out
+}
+
+/** Members' and invitations' locations, profiles and roles name things of the domain. */
+function webUserLocationErrors (domain: IndexableDomain<{ id: string, username: string }>, where: string): string[] {
+  const out: string[] = []
+  const locations = new Set(domain.locations.map(l => l.id))
+  const profiles = new Set(domain.profiles.map(p => p.name))
+  const roles = new Set((domain.roles ?? []).map(r => r.name))
+  const places = (what: string, primary: string | null | undefined, assigned: string[] | undefined): void => {
+    for (const id of assigned ?? []) if (!locations.has(id)) out.push(`${where}${what} has unknown location '${id}'`)
+    if (primary !== undefined && primary !== null && !(assigned ?? []).includes(primary)) {
+      out.push(`${where}${what} has a primary_location_id that is not in its assigned_location_ids`)
+    }
+    if ((primary === undefined || primary === null) && (assigned ?? []).length > 0) {
+      out.push(`${where}${what} has assigned_location_ids but no primary_location_id`)
+    }
+  }
+  for (const m of domain.members ?? []) {
+    const what = `members: '${m.username}'`
+    places(what, m.primary_location_id, m.assigned_location_ids)
+    if (m.profile !== undefined && m.profile !== null && !profiles.has(m.profile)) out.push(`${where}${what} has unknown profile '${m.profile}'`)
+  }
+  const ids = new Set<string>()
+  for (const inv of domain.invitations ?? []) {
+    const what = `invitations: '${inv.id}'`
+    if (ids.has(inv.id)) out.push(`${where}invitations: id '${inv.id}' appears twice`)
+    ids.add(inv.id)
+    if (inv.role !== 'Admin' && !roles.has(inv.role)) out.push(`${where}${what} has unknown role '${inv.role}'`)
+    places(what, inv.primary_location_id, inv.assigned_location_ids)
+    if (inv.profile !== null && !profiles.has(inv.profile)) out.push(`${where}${what} has unknown profile '${inv.profile}'`)
   }
   return out
 }

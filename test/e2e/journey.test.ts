@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startProcess, type ServerProcess } from '../helpers/process.js'
-import { ADMIN, GROUP_SOUTH } from '../helpers/app.js'
+import { ADMIN, GROUP_SOUTH, JDOE } from '../helpers/app.js'
 
 // A client's whole user-management flow against the real server process.
 
@@ -18,6 +18,9 @@ async function call (server: ServerProcess, method: string, path: string, body?:
   const text = await res.text()
   return { status: res.status, headers: res.headers, text, json: text === '' ? undefined : JSON.parse(text) }
 }
+
+/** fetch hands header bytes over one character each (latin1); X-Mock-Email is UTF-8. */
+const utf8 = (value: string | null) => value === null ? null : Buffer.from(value, 'latin1').toString('utf8')
 
 const usernames = (list: { objects: Array<{ username: string }> }) => list.objects.map(u => u.username)
 
@@ -78,5 +81,38 @@ for (const { mode, style } of RUNS) {
     t.equal(again.status, 400)
     t.strictSame(again.json, { error: "Username 'newworker@demo.commcarehq.org' is already taken or reserved." })
     t.ok(again.headers.get('x-mock-reason'))
+
+    // Two-stage confirmation: created unconfirmed, the confirmation e-mail in the outbox.
+    const pending = await call(server, 'POST', style.user, {
+      username: 'pending', email: 'pending@example.org', require_account_confirmation: true, send_confirmation_email_now: true
+    })
+    t.equal(pending.status, 201)
+    const pendingId = pending.json.id as string
+    t.equal(utf8(pending.headers.get('x-mock-email')), 'account_confirmation → pending@example.org', 'the header carries UTF-8 on the wire')
+    t.notOk(usernames((await call(server, 'GET', style.user)).json).includes('pending@demo.commcarehq.org'), 'not in the default list')
+    t.ok(usernames((await call(server, 'GET', style.user + '?archived=true')).json).includes('pending@demo.commcarehq.org'), 'listed with archived=true')
+    const confirmations = await call(server, 'GET', '/__mock/outbox?type=account_confirmation')
+    t.equal(confirmations.status, 200)
+    t.match(confirmations.json.emails, [{ type: 'account_confirmation', domain: 'demo', to: 'pending@example.org', user_id: pendingId }])
+    t.equal(confirmations.json.emails.length, 1)
+    const inactive = await call(server, 'POST', `${style.user}${pendingId}/email_password_reset/`)
+    t.equal(inactive.status, 400)
+    t.strictSame(inactive.json, { error: 'This user is inactive and cannot reset their password.' })
+
+    // A password-reset e-mail for an active worker with an address.
+    const reset = await call(server, 'POST', `${style.user}${JDOE}/email_password_reset/`)
+    t.equal(reset.status, 202)
+    t.equal(reset.text, '{}')
+    t.equal(utf8(reset.headers.get('x-mock-email')), 'password_reset → jane.doe@example.org')
+    const resets = await call(server, 'GET', '/__mock/outbox?type=password_reset')
+    t.match(resets.json.emails, [{ type: 'password_reset', domain: 'demo', to: 'jane.doe@example.org', user_id: JDOE }])
+
+    // Locations cleared with `locations` alone; a group id that exists nowhere is HQ's 400.
+    const cleared = await call(server, 'PUT', `${style.user}${JDOE}/`, { locations: [] })
+    t.equal(cleared.status, 200)
+    t.strictSame(cleared.json.locations, [])
+    const nowhere = await call(server, 'PUT', `${style.user}${JDOE}/`, { groups: ['0123456789abcdef0123456789abcdef'] })
+    t.equal(nowhere.status, 400)
+    t.strictSame(nowhere.json, { error: "['Unable to save groups. The following group_ids are not in the current domain: 0123456789abcdef0123456789abcdef']" })
   })
 }

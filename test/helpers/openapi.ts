@@ -133,7 +133,11 @@ export function checkAnswer (a: Answer, spec: Spec = loadSpec()): string[] {
 
   let responsePointer: string
   let response: any
-  if (a.methodNotAllowed === true && a.method !== 'OPTIONS') {
+  if (a.status === 301) {
+    // A URL without its trailing slash, any method: documented once, as components/responses/MovedPermanently.
+    responsePointer = '#/components/responses/MovedPermanently'
+    response = at(doc, responsePointer)
+  } else if (a.methodNotAllowed === true && a.method !== 'OPTIONS') {
     responsePointer = '#/components/responses/MethodNotAllowed'
     response = at(doc, responsePointer)
     if (a.status !== 405) return [`${label}: the method-not-allowed route must answer 405`]

@@ -226,3 +226,40 @@ t.test('Faults unit: the generator and header parsing', async t => {
   t.match(f.decide('GET', '/a/demo/', 'demo'), { status: 500 })
   t.equal(f.decide('GET', '/a/demo/', 'demo'), null, 'times used up')
 })
+
+t.test('a fault rule whose path is a run of stars costs nothing per request: globs never backtrack', async t => {
+  const app = await build(t)
+  t.equal((await addFault(app, { id: 'stars', path: '*'.repeat(8) + 'x', status: 503 })).statusCode, 201)
+  t.equal((await addFault(app, { id: 'many', path: '*'.repeat(200) + '/deactivate/' + '*'.repeat(200), status: 502 })).statusCode, 201)
+  const long = `/a/demo/api/v0.5/user/${'a'.repeat(2000)}/`
+  for (const url of [user('demo', JDOE), long]) {
+    const start = performance.now()
+    const res = await app.inject({ method: 'GET', url, headers: { authorization: ADMIN } })
+    const ms = performance.now() - start
+    t.not(res.statusCode, 503, 'the star rule does not match')
+    t.ok(ms < 1000, `answered in ${ms.toFixed(1)} ms`)
+    if (ms >= 1000) return
+  }
+  const hit = await app.inject({ method: 'POST', url: `/a/demo/api/v0.5/user/${JDOE}/deactivate/`, headers: { authorization: ADMIN } })
+  t.equal(hit.statusCode, 502, 'a rule of many stars still matches its path')
+  t.match(hit.headers['x-mock-reason'], /fault rule 'many'/)
+})
+
+t.test('a rule header that is not a header name, or that frames the answer, is a 400 (found by the fuzzer)', async t => {
+  const app = await build(t)
+  for (const [headers, error] of [
+    [{ 'bad header': 'x' }, /^invalid fault rule: headers: "bad header" is not a header name/],
+    [{ ['x'.repeat(101)]: 'x' }, /is not a header name/],
+    [{ 'Content-Length': '99999' }, /^invalid fault rule: headers: Content-Length is set by the server, not by a rule$/],
+    [{ 'transfer-encoding': 'chunked' }, /set by the server/]
+  ] as const) {
+    const res = await addFault(app, { status: 200, headers })
+    t.equal(res.statusCode, 400, JSON.stringify(headers).slice(0, 40))
+    t.match(res.json().error, error)
+    t.equal(res.headers['x-mock-reason'], res.json().error)
+  }
+  t.same((await app.inject({ method: 'GET', url: '/__mock/faults' })).json(), { faults: [] }, 'no rule was added')
+  const res = await app.inject({ method: 'GET', url: user('demo', JDOE) })
+  t.equal(res.statusCode, 401, 'and requests are answered as before')
+  t.type(res.headers['x-mock-reason'], 'string')
+})

@@ -1,4 +1,5 @@
 import t from 'tap'
+import fc from 'fast-check'
 import { build, ADMIN, JDOE, MARY } from '../helpers/app.js'
 import { Journal, JOURNAL_BODY_LIMIT, type RawEntry } from '../../src/mock/journal.js'
 import { redactAuthorization, redactValue } from '../../src/mock/redact.js'
@@ -236,4 +237,45 @@ t.test('redaction and matching helpers', async t => {
   t.notOk(pathMatcher('/a/*/user/')('/a/demo/api/v0.5/user/x/'))
   t.ok(pathMatcher('user/x')('/a/demo/api/v0.5/user/x/'))
   t.notOk(pathMatcher('/a/d.mo/*')('/a/demo/api/'), 'regex characters are literal')
+})
+
+t.test('a path filter with a run of stars answers at once: globs never backtrack', async t => {
+  const app = await build(t)
+  for (let i = 0; i < 3; i++) await app.inject({ method: 'GET', url: user('demo', JDOE), headers: { authorization: ADMIN } })
+  for (const stars of [7, 30, 499]) {
+    const pattern = '*'.repeat(stars) + 'x'
+    const start = performance.now()
+    const res = await app.inject({ method: 'GET', url: `/__mock/requests?path=${encodeURIComponent(pattern)}` })
+    const ms = performance.now() - start
+    t.equal(res.statusCode, 200, `${stars} stars`)
+    t.equal(res.json().total, 0, `${stars} stars match nothing`)
+    t.ok(ms < 1000, `${stars} stars answered in ${ms.toFixed(1)} ms`)
+    if (ms >= 1000) return
+  }
+  const all = await app.inject({ method: 'GET', url: `/__mock/requests/count?path=${encodeURIComponent('*'.repeat(20) + '/')}` })
+  t.same(all.json(), { count: 3 }, 'and a run of stars still matches what it should')
+})
+
+t.test('pathMatcher agrees with a reference glob on every small pattern and path', async t => {
+  // The reference: dynamic programming over pattern and path, plainly correct.
+  const reference = (pattern: string, path: string): boolean => {
+    if (!pattern.includes('*')) return path.includes(pattern)
+    let row = Array.from({ length: path.length + 1 }, (_, j) => j === 0)
+    for (const c of pattern) {
+      const next = new Array<boolean>(path.length + 1).fill(false)
+      if (c === '*') {
+        next[0] = row[0]
+        for (let j = 1; j <= path.length; j++) next[j] = next[j - 1] || row[j]
+      } else {
+        for (let j = 1; j <= path.length; j++) next[j] = row[j - 1] && path[j - 1] === c
+      }
+      row = next
+    }
+    return row[path.length]
+  }
+  const unit = fc.constantFrom('a', 'b', '/', '*', '.')
+  fc.assert(fc.property(fc.string({ unit, maxLength: 8 }), fc.string({ unit: fc.constantFrom('a', 'b', '/', '.'), maxLength: 10 }), (pattern, path) => {
+    return pathMatcher(pattern)(path) === reference(pattern, path)
+  }), { seed: 14, numRuns: 5000 })
+  t.pass('5000 pattern and path pairs agree')
 })

@@ -188,14 +188,14 @@ t.test('DELETE a domain: 204, then the CommCare API answers 404; unknown → 404
 t.test('export and import: snapshot, change, restore', async t => {
   const app = await build(t)
   await mock(app, 'POST', '/__mock/domains', { name: 'snap', from: 'other' })
-  t.equal((await put(app, user('snap', MARY), { first_name: 'Snapshotted', password: 'new-secret-pw' })).statusCode, 200)
+  t.equal((await put(app, user('snap', MARY), { first_name: 'Snapshotted', password: 'New-Secret-Pw9' })).statusCode, 200)
   const snapshot = await mock(app, 'GET', '/__mock/state')
   t.equal(snapshot.statusCode, 200)
   const state = snapshot.json()
   t.same(Object.keys(state), ['format', 'domains'])
   t.same(Object.keys(state.domains), ['demo', 'other', 'snap'])
   t.notOk(snapshot.body.includes('demo-api-key'), 'no web users or API keys')
-  t.notOk(snapshot.body.includes('new-secret-pw'), 'no plain passwords')
+  t.notOk(snapshot.body.includes('New-Secret-Pw9'), 'no plain passwords')
 
   t.equal((await put(app, user('snap', MARY), { first_name: 'Later' })).statusCode, 200)
   t.equal((await mock(app, 'DELETE', '/__mock/domains/demo')).statusCode, 204)
@@ -210,7 +210,7 @@ t.test('export and import: snapshot, change, restore', async t => {
   t.equal((await mock(app, 'GET', '/__mock/state')).body, snapshot.body, 'the export after import is the same')
 
   // The moved password hash still works: Basic auth with the mobile worker's new password gives 403 (valid, not a web user), not 401.
-  const basic = 'Basic ' + Buffer.from('mary.banda@snap.commcarehq.org:new-secret-pw').toString('base64')
+  const basic = 'Basic ' + Buffer.from('mary.banda@snap.commcarehq.org:New-Secret-Pw9').toString('base64')
   t.equal((await app.inject({ method: 'GET', url: user('snap', MARY), headers: { authorization: basic } })).statusCode, 403)
 
   // An imported domain that the seed lacks resets to its imported content.
@@ -258,4 +258,28 @@ t.test('with a data directory, created, reset and deleted domains reach the disk
   t.notOk((await readdir(join(dir, 'domains'))).includes('ondisk.json'))
   await mock(app, 'POST', '/__mock/reset')
   t.same((await readdir(join(dir, 'domains'))).filter(n => n.endsWith('.json')).sort(), ['demo.json', 'other.json'])
+})
+
+t.test('every error of the test-control API says why in X-Mock-Reason, as its body does', async t => {
+  const app = await build(t)
+  const cases: Array<[string, string, unknown, number, string?]> = [
+    ['GET', '/__mock/domains/nope', undefined, 404],
+    ['POST', '/__mock/domains', { name: 'demo', from: 'demo' }, 409],
+    ['POST', '/__mock/domains', { name: 'Bad Name', from: 'demo' }, 400],
+    ['GET', '/__mock/requests?status=abc', undefined, 400],
+    ['DELETE', '/__mock/faults/none', undefined, 404],
+    ['POST', '/__mock/domains', 'name=x', 415, 'text/plain']
+  ]
+  for (const [method, url, body, status, type] of cases) {
+    const res = await app.inject({
+      method: method as 'GET',
+      url,
+      headers: body === undefined ? {} : { 'content-type': type ?? 'application/json' },
+      payload: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
+    })
+    t.equal(res.statusCode, status, `${method} ${url}`)
+    const error: string = res.json().error
+    t.type(error, 'string')
+    t.equal(res.headers['x-mock-reason'], error.replace(/[^\x20-\x7e]/g, '?').slice(0, 500), `${method} ${url}: X-Mock-Reason`)
+  }
 })

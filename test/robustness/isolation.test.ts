@@ -18,6 +18,8 @@ interface Credential {
   /** Authorization header, or query parameters. */
   header?: string
   query?: string
+  /** Other request headers (X-Forwarded-For). */
+  extra?: Record<string, string>
   /** Expected status on demo and on other for an allowed operation (ok) or the refusal. */
   demo: 'ok' | 401 | 403 | 400
   other: 'ok' | 401 | 403 | 400
@@ -28,9 +30,23 @@ const CREDENTIALS: Credential[] = [
   { name: 'admin ApiKey demo-api-key', header: 'ApiKey admin@example.org:demo-api-key', demo: 'ok', other: 'ok' },
   { name: 'admin apikey (lower case scheme)', header: 'apikey admin@example.org:demo-api-key', demo: 'ok', other: 'ok' },
   { name: 'admin query api_key', query: 'username=admin%40example.org&api_key=demo-api-key', demo: 'ok', other: 'ok' },
-  { name: 'admin ApiKey other-only-key', header: 'ApiKey admin@example.org:other-only-key', demo: 403, other: 'ok' },
+  { name: 'admin ApiKey other-only-key', header: 'ApiKey admin@example.org:other-only-key', demo: 401, other: 'ok' },
+  { name: 'admin query other-only-key', query: 'username=admin%40example.org&api_key=other-only-key', demo: 401, other: 'ok' },
   { name: 'admin ApiKey revoked-api-key', header: 'ApiKey admin@example.org:revoked-api-key', demo: 401, other: 401 },
+  { name: 'admin ApiKey expired-api-key', header: 'ApiKey admin@example.org:expired-api-key', demo: 401, other: 401 },
+  { name: 'admin ApiKey allowlisted-api-key from the peer', header: 'ApiKey admin@example.org:allowlisted-api-key', demo: 401, other: 401 },
+  { name: 'admin ApiKey allowlisted-api-key, X-Forwarded-For listed', header: 'ApiKey admin@example.org:allowlisted-api-key', extra: { 'x-forwarded-for': '203.0.113.7, 10.0.0.9' }, demo: 'ok', other: 'ok' },
+  { name: 'admin ApiKey allowlisted-api-key, X-Forwarded-For not listed', header: 'ApiKey admin@example.org:allowlisted-api-key', extra: { 'x-forwarded-for': '10.0.0.9, 203.0.113.7' }, demo: 401, other: 401 },
+  { name: 'admin ApiKey reader-role-key (role API Reader, scoped to demo)', header: 'ApiKey admin@example.org:reader-role-key', demo: 403, other: 401 },
   { name: 'admin Basic', header: basic('admin@example.org', 'password'), demo: 'ok', other: 'ok' },
+  { name: 'admin Basic with demo-api-key as the password', header: basic('admin@example.org', 'demo-api-key'), demo: 'ok', other: 'ok' },
+  { name: 'admin Basic with other-only-key as the password', header: basic('admin@example.org', 'other-only-key'), demo: 401, other: 'ok' },
+  { name: 'admin Basic with expired-api-key as the password', header: basic('admin@example.org', 'expired-api-key'), demo: 401, other: 401 },
+  { name: 'admin Basic with reader-role-key as the password', header: basic('admin@example.org', 'reader-role-key'), demo: 403, other: 401 },
+  { name: 'former ApiKey former-api-key (deactivated in demo)', header: 'ApiKey former@example.org:former-api-key', demo: 403, other: 403 },
+  { name: 'former Basic (deactivated in demo)', header: basic('former@example.org', 'password'), demo: 403, other: 403 },
+  { name: 'locked ApiKey inactive-account-key (account inactive)', header: 'ApiKey locked@example.org:inactive-account-key', demo: 401, other: 401 },
+  { name: 'locked Basic (account inactive)', header: basic('locked@example.org', 'password'), demo: 401, other: 401 },
   { name: 'admin Bearer demo-bearer-token', header: 'Bearer demo-bearer-token', demo: 'ok', other: 'ok' },
   { name: 'viewer ApiKey viewer-api-key', header: 'ApiKey viewer@example.org:viewer-api-key', demo: 403, other: 403 },
   { name: 'viewer Basic', header: basic('viewer@example.org', 'password'), demo: 403, other: 403 },
@@ -84,7 +100,7 @@ t.test('credential × domain × method answers exactly as BEHAVIOR §2', async t
         const res = await app.inject({
           method: op.method,
           url,
-          headers: { ...(cred.header === undefined ? {} : { authorization: cred.header }), ...(op.body === undefined ? {} : { 'content-type': 'application/json' }) },
+          headers: { ...cred.extra, ...(cred.header === undefined ? {} : { authorization: cred.header }), ...(op.body === undefined ? {} : { 'content-type': 'application/json' }) },
           payload: op.body === undefined ? undefined : JSON.stringify(op.body(domain, n))
         })
         t.equal(res.statusCode, expected, `${cred.name} · ${domain} · ${op.name}: ${expected}`)
@@ -112,7 +128,8 @@ t.test('credential × domain × method answers exactly as BEHAVIOR §2', async t
 })
 
 const SECRETS = [
-  'demo-api-key', 'other-only-key', 'revoked-api-key', 'viewer-api-key', 'other-api-key', 'demo-bearer-token',
+  'demo-api-key', 'other-only-key', 'revoked-api-key', 'viewer-api-key', 'expired-api-key', 'reader-role-key',
+  Buffer.from('admin@example.org:demo-api-key').toString('base64'), 'other-api-key', 'demo-bearer-token',
   'admin@example.org:password', Buffer.from('admin@example.org:password').toString('base64'),
   'jdoe-password', Buffer.from('jdoe@demo.commcarehq.org:jdoe-password').toString('base64'),
   'N3w-s3cret-pass', 'wrong-but-secret-key', 'my-admin-token-value'
@@ -141,6 +158,12 @@ t.test('secrets never reach the log, the journal or an answer', async t => {
     (await send(user, { headers: { authorization: 'ApiKey viewer@example.org:viewer-api-key' } })).status,
     (await send(user, { headers: { authorization: 'ApiKey otheradmin@example.org:other-api-key' } })).status,
     (await send('/a/other/api/v0.5/user/', { headers: { authorization: 'ApiKey admin@example.org:other-only-key' } })).status,
+    (await send(user, { headers: { authorization: 'ApiKey admin@example.org:other-only-key' } })).status,
+    (await send(user, { headers: { authorization: 'ApiKey admin@example.org:expired-api-key' } })).status,
+    (await send(user, { headers: { authorization: 'ApiKey admin@example.org:reader-role-key' } })).status,
+    (await send(user, { headers: { authorization: basic('admin@example.org', 'demo-api-key') } })).status,
+    (await send(`/a/demo/api/v0.5/user/${JDOE}/deactivate/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=admin%40example.org&api_key=wrong-but-secret-key' })).status,
+    (await send('/api/user_domains/v1/', { headers: { authorization: 'ApiKey admin@example.org:wrong-but-secret-key' } })).status,
     (await send(user, { method: 'PUT', headers: { ...json, authorization: 'ApiKey admin@example.org:demo-api-key' }, body: '{"password": "N3w-s3cret-pass"}' })).status,
     (await send(user, { method: 'PUT', headers: { ...json, authorization: 'ApiKey admin@example.org:demo-api-key' }, body: '{"password": "N3w-s3cret-pass", "bogus": 1}' })).status,
     (await send(user, { method: 'PUT', headers: { ...json, authorization: 'ApiKey admin@example.org:demo-api-key' }, body: '{"password": 5, "first_name": "Plain"}' })).status,
@@ -148,7 +171,7 @@ t.test('secrets never reach the log, the journal or an answer', async t => {
     (await send('/__mock/health', { headers: { authorization: 'Bearer my-admin-token-value' } })).status,
     (await send('/__mock/health', { headers: { 'x-mock-admin-token': 'wrong-but-secret-key' } })).status
   ]
-  t.same(statuses, [200, 200, 401, 200, 200, 403, 401, 403, 403, 200, 200, 400, 500, 201, 200, 401], 'the requests got their answers')
+  t.same(statuses, [200, 200, 401, 200, 200, 403, 401, 403, 403, 200, 401, 401, 403, 200, 401, 401, 200, 400, 500, 201, 200, 401], 'the requests got their answers')
   const journal = await send('/__mock/requests?limit=1000', { headers: { 'x-mock-admin-token': 'my-admin-token-value' } })
   const journalText = journal.status === 200 ? await journal.text() : ''
   t.equal(journal.status, 200, 'the journal answers')

@@ -29,13 +29,18 @@ function challengeNonce (header: string | string[] | undefined): string {
   return m[1]
 }
 
-t.test('a request without credentials gets a Digest challenge', async t => {
+t.test('a request without credentials gets a Digest challenge on domain resources, none on identity and user_domains', async t => {
   const app = await build(t)
-  for (const url of [URL_, '/a/demo/api/group/v1/', '/api/v0.5/identity/']) {
+  for (const url of [URL_, '/a/demo/api/group/v1/']) {
     const res = await app.inject({ method: 'GET', url })
     t.equal(res.statusCode, 401, url)
     t.equal(res.body, '')
     t.match(res.headers['www-authenticate'], /^Digest realm="commcarehq", nonce="[^"]+", algorithm="MD5", qop="auth"$/)
+  }
+  for (const url of ['/api/v0.5/identity/', '/api/identity/v1/', '/api/v0.5/user_domains/', '/api/user_domains/v1/']) {
+    const res = await app.inject({ method: 'GET', url })
+    t.equal(res.statusCode, 401, url)
+    t.equal(res.headers['www-authenticate'], undefined, `${url}: no challenge (HQ's LoginAuthentication)`)
   }
 })
 
@@ -57,7 +62,10 @@ t.test('Digest (RFC 7616, MD5, qop=auth) through app.inject', async t => {
     { name: 'expired nonce → stale', header: () => digest({ method: 'GET', uri: URL_, nonce: app.ctx.auth.nonce(Date.now() - 60 * 60 * 1000) }), status: 401, stale: true },
     { name: 'expired nonce, wrong password → not stale', header: () => digest({ method: 'GET', uri: URL_, nonce: app.ctx.auth.nonce(Date.now() - 60 * 60 * 1000), password: 'x' }), status: 401, stale: false },
     { name: 'member without edit rights', header: () => digest({ method: 'GET', uri: URL_, nonce, username: 'viewer@example.org' }), status: 403 },
-    { name: 'not a member', header: () => digest({ method: 'GET', uri: URL_, nonce, username: 'otheradmin@example.org' }), status: 403 }
+    { name: 'not a member', header: () => digest({ method: 'GET', uri: URL_, nonce, username: 'otheradmin@example.org' }), status: 403 },
+    { name: 'membership deactivated', header: () => digest({ method: 'GET', uri: URL_, nonce, username: 'former@example.org' }), status: 403 },
+    { name: 'account inactive', header: () => digest({ method: 'GET', uri: URL_, nonce, username: 'locked@example.org' }), status: 401 },
+    { name: 'an API key is not a Digest password', header: () => digest({ method: 'GET', uri: URL_, nonce, password: 'demo-api-key' }), status: 401 }
   ]
   for (const c of cases) {
     const res = await app.inject({ method: c.method ?? 'GET', url: c.url ?? URL_, headers: { authorization: c.header() }, ...(c.method === 'POST' ? { payload: {} } : {}) })
@@ -104,7 +112,12 @@ t.test('curl --digest and a Bearer token against the real server process', async
   t.equal(await curl('--digest', '-u', 'admin@example.org:wrong'), '401')
   t.equal(await curl('-H', 'Authorization: Bearer demo-bearer-token'), '200')
   t.equal(await curl('-H', 'Authorization: Bearer wrong'), '401')
-  const body = await run('curl', ['-s', '--digest', '-u', 'admin@example.org:password', server.url + '/api/v0.5/identity/'])
+  t.equal(await curl('-u', 'admin@example.org:demo-api-key'), '200', 'curl -u with the API key as the Basic password')
+  t.equal(await curl('-u', 'admin@example.org:other-only-key'), '401', 'a key of another domain as the Basic password')
+  const identity = server.url + '/api/v0.5/identity/'
+  const digestIdentity = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--digest', '-u', 'admin@example.org:password', identity])
+  t.equal(digestIdentity.stdout, '401', 'identity sends no Digest challenge, so curl --digest has nothing to answer (as on HQ)')
+  const body = await run('curl', ['-s', '-u', 'admin@example.org:password', identity])
   t.strictSame(JSON.parse(body.stdout), { email: 'admin@example.org', first_name: 'Ada', id: 'b9391447a4d82190bc0f053878294952', last_name: 'Admin', username: 'admin@example.org' })
   const bare = await fetch(url)
   t.equal(bare.status, 401)

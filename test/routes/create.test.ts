@@ -75,13 +75,15 @@ t.test('password and connect_username', async t => {
   const cases: Array<{ name: string, domain: string, body: Record<string, unknown>, status: number, error?: string }> = [
     { name: 'no password', domain: 'demo', body: { username: 'p1' }, status: 400, error: 'Password or connect username required' },
     { name: 'empty password', domain: 'demo', body: { username: 'p2', password: '' }, status: 400, error: 'Password or connect username required' },
-    { name: 'confirmation flags do not replace a password', domain: 'demo', body: { username: 'p3', require_account_confirmation: true, send_confirmation_email_now: true, email: 'a@b.org' }, status: 400, error: 'Password or connect username required' },
+    { name: 'confirmation flags that are false do not replace a password', domain: 'demo', body: { username: 'p3', require_account_confirmation: false, send_confirmation_email_now: 'no', email: 'a@b.org' }, status: 400, error: 'Password or connect username required' },
     { name: 'connect_username with the toggle', domain: 'demo', body: { username: 'p4', connect_username: 'p4connect' }, status: 201 },
     { name: 'connect_username without the toggle', domain: 'other', body: { username: 'p5', connect_username: 'p5connect' }, status: 400, error: "You don't have permission to use connect_username field" },
     { name: 'connect_username without the toggle, with a password', domain: 'other', body: { username: 'p6', password: 'pw', connect_username: 'c' }, status: 400, error: "You don't have permission to use connect_username field" },
+    { name: 'an empty connect_username needs no toggle (HQ tests its truthiness)', domain: 'other', body: { username: 'p9', password: 'pw', connect_username: '' }, status: 201 },
     { name: 'a username error comes first', domain: 'demo', body: { username: 'jdoe' }, status: 400, error: "Username 'jdoe@demo.commcarehq.org' is already taken or reserved." },
     { name: 'password not a string', domain: 'demo', body: { username: 'p7', password: 1234 }, status: 500 },
-    { name: 'email not a string', domain: 'demo', body: { username: 'p8', password: 'pw', email: 5 }, status: 500 }
+    { name: 'email not a string', domain: 'demo', body: { username: 'p8', password: 'pw', email: 5 }, status: 500 },
+    { name: 'email null (HQ calls .lower() on it)', domain: 'demo', body: { username: 'p8', password: 'pw', email: null }, status: 500 }
   ]
   const app = await build(t)
   for (const c of cases) {
@@ -135,18 +137,20 @@ t.test('other fields follow PUT rules; collected errors are ignored and named in
   t.match(reason, /'commcare_project' cannot be set directly/)
   const id = res.json().id
   const got = (await app.inject({ method: 'GET', url: `/a/demo/api/user/v1/${id}/`, headers: { authorization: ADMIN } })).json()
-  t.same(got, {
+  t.strictSame(got, {
     default_phone_number: '254711000001',
     email: 'full.worker@example.org',
     eulas: '[]',
     first_name: 'Full',
     groups: [GROUP_NORTH],
     id,
+    language: 'en',
     last_name: 'Worker',
     locations: [LOC_NAIROBI, LOC_KIBERA],
     phone_numbers: ['254711000001', '254711000002'],
     primary_location: LOC_KIBERA,
     resource_uri: `/a/demo/api/user/v1/${id}/`,
+    role: 'Mobile Worker Default',
     user_data: {
       chw_id: 'NEW-1',
       commcare_location_id: LOC_KIBERA,
@@ -161,20 +165,58 @@ t.test('other fields follow PUT rules; collected errors are ignored and named in
   t.ok(group.users.includes(id), "the group's users has the new worker")
 })
 
-t.test('an aborting error creates nothing', async t => {
+t.test('a group id not of this domain: the groups 400, nothing visible created, the username stays taken', async t => {
+  const NOWHERE = '0000000000000000000000000000dead'
   const cases = [
-    { name: 'foreign group → 400', groups: [GROUP_OTHER], status: 400, body: { error: `['Unable to save groups. The following group_ids are not in the current domain: ${GROUP_OTHER}']` } },
-    { name: 'nonexistent group → 500', groups: ['0000000000000000000000000000dead'], status: 500, body: CANNED_500 },
-    { name: 'groups not a list → 500', groups: 'abc', status: 500, body: CANNED_500 }
+    { name: 'foreign group → 400', username: 'aborted1', groups: [GROUP_OTHER], status: 400, body: { error: `['Unable to save groups. The following group_ids are not in the current domain: ${GROUP_OTHER}']` } },
+    { name: 'nonexistent group → 400', username: 'aborted2', groups: [GROUP_NORTH, NOWHERE, GROUP_OTHER, NOWHERE], status: 400, body: { error: `['Unable to save groups. The following group_ids are not in the current domain: ${NOWHERE}, ${GROUP_OTHER}']` } },
+    { name: 'groups not a list → 500 (HQ fails after making the worker, too)', username: 'aborted3', groups: 'abc', status: 500, body: CANNED_500 }
   ]
   const app = await build(t)
+  const lists = async () => [
+    (await app.inject({ url: '/a/demo/api/v0.5/user/?limit=0', headers: { authorization: ADMIN } })).body,
+    (await app.inject({ url: '/a/demo/api/v0.5/user/?limit=0&archived=true', headers: { authorization: ADMIN } })).body,
+    (await app.inject({ url: `/a/demo/api/v0.5/group/${GROUP_NORTH}/`, headers: { authorization: ADMIN } })).body
+  ]
+  const before = await lists()
   for (const c of cases) {
-    const res = await app.inject({ method: 'POST', url: '/a/demo/api/v0.5/user/', headers: { authorization: ADMIN }, payload: { username: 'aborted', password: 'pw', groups: c.groups } })
+    const res = await app.inject({ method: 'POST', url: '/a/demo/api/v0.5/user/', headers: { authorization: ADMIN }, payload: { username: c.username, password: 'pw', first_name: 'Half', groups: c.groups } })
     t.equal(res.statusCode, c.status, c.name)
     t.same(res.json(), c.body, c.name)
+    t.match(res.headers['x-mock-reason'], new RegExp(`retires it, so the username '${c.username}@demo.commcarehq.org' stays taken`), c.name)
+    t.notMatch(res.headers['x-mock-reason'], /nothing was changed/, `${c.name}: the reason does not claim nothing changed`)
+    t.equal(res.headers.location, undefined)
+    t.strictSame(await lists(), before, `${c.name}: no worker appears in either list, no group changes`)
+    const again = await app.inject({ method: 'POST', url: '/a/demo/api/v0.5/user/', headers: { authorization: ADMIN }, payload: { username: c.username, password: 'pw' } })
+    t.equal(again.statusCode, 400, `${c.name}: a retry finds the username taken`)
+    t.same(again.json(), { error: `Username '${c.username}@demo.commcarehq.org' is already taken or reserved.` })
+    t.match(again.headers['x-mock-reason'], /retired/)
   }
-  const again = await app.inject({ method: 'POST', url: '/a/demo/api/v0.5/user/', headers: { authorization: ADMIN }, payload: { username: 'aborted', password: 'pw' } })
-  t.equal(again.statusCode, 201, 'the username is still free')
+})
+
+t.test('user_data.commcare_profile must name a profile: 400, nothing created, the username stays free', async t => {
+  const app = await build(t)
+  const post = (payload: unknown) => app.inject({ method: 'POST', url: '/a/demo/api/v0.5/user/', headers: { authorization: ADMIN }, payload: payload as object })
+  const before = (await app.inject({ url: '/a/demo/api/v0.5/user/?limit=0', headers: { authorization: ADMIN } })).body
+  for (const profile of [99, '2', 'Community Health Worker']) {
+    const res = await post({ username: 'profiled', password: 'pw', user_data: { commcare_profile: profile } })
+    t.equal(res.statusCode, 400, String(profile))
+    t.same(res.json(), { error: 'User data profile not found' })
+    t.ok(res.headers['x-mock-reason'])
+  }
+  const first = await post({ username: 'profiled', user_data: { commcare_profile: 99 } })
+  t.same(first.json(), { error: 'User data profile not found' }, 'checked before the password')
+  t.equal((await app.inject({ url: '/a/demo/api/v0.5/user/?limit=0', headers: { authorization: ADMIN } })).body, before, 'nothing was created')
+  for (const userData of [['a'], 'text', null]) {
+    const res = await post({ username: 'profiled', user_data: userData })
+    t.equal(res.statusCode, 500, `user_data ${JSON.stringify(userData)}: HQ calls .get on it`)
+  }
+  const ok = await post({ username: 'profiled', password: 'pw', user_data: { commcare_profile: '1', chw_id: 'P-1' } })
+  t.equal(ok.statusCode, 201, 'the username is still free')
+  const got = (await app.inject({ url: ok.headers.location as string, headers: { authorization: ADMIN } })).json()
+  t.equal(got.user_data.commcare_profile, 1)
+  t.equal(got.user_data.program, 'maternal-health')
+  t.equal(got.user_data.chw_id, 'P-1')
 })
 
 t.test('create body errors', async t => {

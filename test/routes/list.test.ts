@@ -103,7 +103,7 @@ t.test('detail GET of a missing, foreign or unknown id is HQ\'s 400', async t =>
     t.equal(res.statusCode, 400)
     t.strictSame(res.json(), { error: "The object 'CommCareUser(username=None)' has an empty attribute 'get_id' and doesn't allow a default or null value." })
   }
-  const ok = await app.inject({ method: 'GET', url: `/a/demo/api/user/v1/${JDOE}`, headers: H })
+  const ok = await app.inject({ method: 'GET', url: `/a/demo/api/user/v1/${JDOE}/`, headers: H })
   t.equal(ok.statusCode, 200)
   const deactivated = await app.inject({ method: 'GET', url: `/a/demo/api/v0.5/user/${CAROL}/`, headers: H })
   t.equal(deactivated.statusCode, 200, 'a deactivated worker still has a detail')

@@ -1,7 +1,7 @@
 import t from 'tap'
 import type * as Tap from 'tap'
 import {
-  build, ADMIN, JDOE, AMINA, MARY, CANNED_500, DOCS_SAMPLE_PUT,
+  build, ADMIN, JDOE, AMINA, BRIAN, MARY, CANNED_500, DOCS_SAMPLE_PUT,
   GROUP_NORTH, GROUP_SOUTH, GROUP_SUPERVISORS, GROUP_OTHER, LOC_NAIROBI, LOC_KIBERA, LOC_WESTLANDS
 } from '../helpers/app.js'
 import { Store } from '../../src/store/store.js'
@@ -13,6 +13,15 @@ const STYLES = [
 ]
 
 const JSON_HEADERS = { authorization: ADMIN, 'content-type': 'application/json' }
+const NOWHERE_GROUP = '0123456789abcdef0123456789abcdef'
+/** Location bodies that remove every location ([R2 §B.2]). */
+const CLEARING = [
+  { locations: [] },
+  { primary_location: '' },
+  { primary_location: '', locations: [] },
+  { primary_location: null, locations: [] },
+  { primary_location: '', locations: null }
+]
 const ERR = (...messages: string[]) => ({ error: 'The request resulted in the following errors: ' + messages.join(', ') })
 
 for (const style of STYLES) {
@@ -22,8 +31,8 @@ for (const style of STYLES) {
     t.equal(put.statusCode, 200)
     t.equal(put.headers['content-type'], 'application/json; charset=utf-8')
     const body = put.json()
-    t.same(Object.keys(body), ['default_phone_number', 'email', 'eulas', 'first_name', 'groups', 'id', 'last_name',
-      'locations', 'phone_numbers', 'primary_location', 'resource_uri', 'user_data', 'username'])
+    t.strictSame(Object.keys(body), ['default_phone_number', 'email', 'eulas', 'first_name', 'groups', 'id', 'language', 'last_name',
+      'locations', 'phone_numbers', 'primary_location', 'resource_uri', 'role', 'user_data', 'username'])
     t.strictSame(body.phone_numbers, ['50253311399', '50253314588'])
     t.equal(body.default_phone_number, '50253311399')
     t.strictSame(body.groups, [GROUP_NORTH, GROUP_SOUTH])
@@ -38,7 +47,9 @@ for (const style of STYLES) {
       commcare_profile: '',
       commcare_project: 'demo'
     }, 'old custom data (favourite_colour) is gone, system keys are there')
-    t.notOk('language' in body)
+    t.equal(body.language, 'en', 'the language sent is returned')
+    t.equal(body.role, 'Mobile Worker', 'the role is unchanged')
+    t.notOk('password' in body)
     // Python's json.dumps spacing and key order
     t.match(put.body, /^\{"default_phone_number": "50253311399", "email": "jdoe@example.org", "eulas": "\[\]", /)
 
@@ -134,7 +145,24 @@ const cases: Case[] = [
     status: 400,
     error: { error: `['Unable to save groups. The following group_ids are not in the current domain: ${GROUP_OTHER}']` }
   },
-  { name: 'a group that exists nowhere is a 500', body: { groups: ['0123456789abcdef0123456789abcdef'] }, status: 500, error: CANNED_500 },
+  {
+    name: 'a group that exists nowhere is the same 400',
+    body: { groups: [NOWHERE_GROUP] },
+    status: 400,
+    error: { error: `['Unable to save groups. The following group_ids are not in the current domain: ${NOWHERE_GROUP}']` }
+  },
+  {
+    name: 'the groups 400 lists the outside ids in request order, once each, and skips current memberships',
+    body: { groups: [NOWHERE_GROUP, GROUP_SUPERVISORS, GROUP_OTHER, GROUP_NORTH, NOWHERE_GROUP] },
+    status: 400,
+    error: { error: `['Unable to save groups. The following group_ids are not in the current domain: ${NOWHERE_GROUP}, ${GROUP_OTHER}']` }
+  },
+  {
+    name: 'the groups 400 replaces the errors collected before it',
+    body: { foo: 1, role: 'Nope', groups: [NOWHERE_GROUP], first_name: 5 },
+    status: 400,
+    error: { error: `['Unable to save groups. The following group_ids are not in the current domain: ${NOWHERE_GROUP}']` }
+  },
   { name: 'groups that is not a list is a 500', body: { groups: GROUP_NORTH }, status: 500, error: CANNED_500 },
   {
     name: 'user_data replaces the stored keys',
@@ -203,8 +231,37 @@ const cases: Case[] = [
       t.notOk('commcare_primary_case_sharing_id' in u.user_data)
     }
   },
-  { name: 'primary without locations', body: { primary_location: LOC_NAIROBI }, status: 400, error: ERR('Both primary_location and locations must be provided together.') },
-  { name: 'locations without primary', body: { locations: [LOC_NAIROBI] }, status: 400, error: ERR('Both primary_location and locations must be provided together.') },
+  ...CLEARING.map((body): Case => ({
+    name: `${JSON.stringify(body)} removes every location`,
+    body,
+    status: 200,
+    check: (t, u) => {
+      t.strictSame(u.locations, [])
+      t.equal(u.primary_location, null)
+      t.notOk('commcare_location_ids' in u.user_data)
+    }
+  })),
+  ...[{}, { primary_location: null }, { locations: null }, { primary_location: null, locations: null }].map((body): Case => ({
+    name: `${JSON.stringify(body)} leaves the locations alone`,
+    body,
+    status: 200,
+    check: (t, u) => {
+      t.strictSame(u.locations, [LOC_KIBERA])
+      t.equal(u.primary_location, LOC_KIBERA)
+    }
+  })),
+  ...[
+    { primary_location: LOC_NAIROBI },
+    { locations: [LOC_NAIROBI] },
+    { primary_location: '', locations: [LOC_NAIROBI] },
+    { primary_location: LOC_NAIROBI, locations: [] },
+    { primary_location: LOC_NAIROBI, locations: null }
+  ].map((body): Case => ({
+    name: `${JSON.stringify(body)}: both are needed`,
+    body,
+    status: 400,
+    error: ERR('Both primary_location and locations must be provided together.')
+  })),
   {
     name: 'primary not in the list',
     body: { primary_location: LOC_NAIROBI, locations: [LOC_KIBERA] },
@@ -217,10 +274,28 @@ const cases: Case[] = [
     status: 400,
     error: ERR('Could not find location ids: nowhere, gone.')
   },
-  { name: 'a known role', body: { role: 'Field Supervisor' }, status: 200 },
+  { name: 'a known role, by its name', body: { role: 'Field Supervisor' }, status: 200, check: (t, u) => t.equal(u.role, 'Field Supervisor') },
   { name: 'an unknown role', body: { role: 'Chief' }, status: 400, error: ERR("The role 'Chief' does not exist") },
-  { name: 'send_confirmation_email_now is accepted and ignored', body: { send_confirmation_email_now: true }, status: 200 },
-  { name: 'language is stored but never returned', body: { language: 'fr' }, status: 200, check: (t, u) => t.notOk('language' in u) },
+  { name: 'a role name matches exactly (case counts)', body: { role: 'field supervisor' }, status: 400, error: ERR("The role 'field supervisor' does not exist") },
+  { name: 'a role that is not a string does not exist', body: { role: null }, status: 400, error: ERR("The role 'None' does not exist") },
+  {
+    name: 'send_confirmation_email_now on a confirmed worker',
+    body: { send_confirmation_email_now: true },
+    status: 400,
+    error: { error: "The confirmation email can not be sent because this user's account is already confirmed." }
+  },
+  { name: 'send_confirmation_email_now false is accepted', body: { send_confirmation_email_now: 'no' }, status: 200 },
+  { name: 'send_confirmation_email_now that is not a boolean is a 500', body: { send_confirmation_email_now: 'maybe', foo: 1 }, status: 500, error: CANNED_500 },
+  {
+    name: 'require_account_confirmation cannot be set by PUT',
+    body: { require_account_confirmation: true },
+    status: 400,
+    error: ERR("Attempted to update unknown or non-editable field 'require_account_confirmation'")
+  },
+  { name: 'language is stored and returned', body: { language: 'fr' }, status: 200, check: (t, u) => t.equal(u.language, 'fr') },
+  { name: 'language "" is kept as ""', body: { language: '' }, status: 200, check: (t, u) => t.equal(u.language, '') },
+  { name: 'language null is a 500', body: { language: null }, status: 500, error: CANNED_500 },
+  { name: 'a weak password is fine where strong_mobile_passwords is off', body: { password: 'abc' }, status: 200 },
   {
     name: 'password is accepted and never returned',
     body: { password: 'new-secret' },
@@ -320,4 +395,58 @@ t.test('__proto__ and constructor keys neither pollute nor crash', async t => {
   t.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype is untouched')
   const get = await app.inject({ method: 'GET', url, headers: { authorization: ADMIN } })
   t.equal(get.body, nested.body)
+})
+
+t.test('strong_mobile_passwords (domain other): a weak password is a collected error', async t => {
+  const app = await build(t)
+  const url = `/a/other/api/v0.5/user/${MARY}/`
+  const cases: Array<[string, number]> = [
+    ['abc', 400], // too short
+    ['abcdefgh', 400], // one kind
+    ['abcdefg1', 400], // two kinds
+    ['Abcdef1', 400], // three kinds, 7 characters
+    ['Abcdefg1', 200], // lower, upper, digit
+    ['abcdef1!', 200], // lower, digit, symbol
+    ['ÉCOLE-été', 200] // upper, lower, symbol; letters beyond ASCII count
+  ]
+  for (const [password, status] of cases) {
+    const before = await app.inject({ url, headers: { authorization: ADMIN } })
+    const res = await app.inject({ method: 'PUT', url, headers: JSON_HEADERS, payload: { first_name: 'Mary', password } })
+    t.equal(res.statusCode, status, password)
+    if (status === 400) {
+      t.strictSame(res.json(), ERR('Password is not strong enough.'), password)
+      t.notOk(String(res.headers['x-mock-reason']).includes(password), 'the reason does not repeat the password')
+      t.equal((await app.inject({ url, headers: { authorization: ADMIN } })).body, before.body, 'nothing changed')
+    }
+  }
+  const together = await app.inject({ method: 'PUT', url, headers: JSON_HEADERS, payload: { foo: 1, password: 'weak', role: 'Nope' } })
+  t.strictSame(together.json(), ERR("Attempted to update unknown or non-editable field 'foo'", 'Password is not strong enough.', "The role 'Nope' does not exist"), 'collected in key order')
+  const basic = (pw: string) => 'Basic ' + Buffer.from(`mary.banda@other.commcarehq.org:${pw}`).toString('base64')
+  t.equal((await app.inject({ url: '/a/other/api/v0.5/user/', headers: { authorization: basic('ÉCOLE-été') } })).statusCode, 403, 'the last strong password is the one stored')
+  t.equal((await app.inject({ url: '/a/other/api/v0.5/user/', headers: { authorization: basic('abcdef1!') } })).statusCode, 401)
+})
+
+t.test('the same locations in another order keep the stored order; the primary still moves', async t => {
+  const app = await build(t)
+  const url = `/a/demo/api/v0.5/user/${BRIAN}/`
+  const res = await app.inject({ method: 'PUT', url, headers: JSON_HEADERS, payload: { primary_location: LOC_NAIROBI, locations: [LOC_WESTLANDS, LOC_NAIROBI] } })
+  t.equal(res.statusCode, 200)
+  t.strictSame(res.json().locations, [LOC_NAIROBI, LOC_WESTLANDS])
+  t.equal(res.json().primary_location, LOC_NAIROBI)
+  t.equal(res.json().user_data.commcare_location_id, LOC_NAIROBI)
+  const changed = await app.inject({ method: 'PUT', url, headers: JSON_HEADERS, payload: { primary_location: LOC_KIBERA, locations: [LOC_KIBERA, LOC_NAIROBI] } })
+  t.strictSame(changed.json().locations, [LOC_KIBERA, LOC_NAIROBI], 'another set replaces, in the order sent')
+})
+
+t.test('{"locations": []} alone clears a worker that has locations (what commcare-nova sends)', async t => {
+  const app = await build(t)
+  for (const style of STYLES) {
+    const url = style.user(BRIAN)
+    await app.inject({ method: 'PUT', url, headers: JSON_HEADERS, payload: { primary_location: LOC_NAIROBI, locations: [LOC_NAIROBI] } })
+    const res = await app.inject({ method: 'PUT', url, headers: JSON_HEADERS, payload: { locations: [] } })
+    t.equal(res.statusCode, 200)
+    t.strictSame(res.json().locations, [])
+    t.equal(res.json().primary_location, null)
+    t.strictSame(Object.keys(res.json().user_data), ['commcare_profile', 'commcare_project', 'chw_id'].sort())
+  }
 })

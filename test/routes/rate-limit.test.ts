@@ -7,7 +7,7 @@ const H = { authorization: ADMIN }
 
 t.test('5 per minute on demo: the 6th request is 429 with an empty body; other is unaffected', async t => {
   const app = await build(t, { rateLimits: { demo: 5 } })
-  const urls = ['/a/demo/api/v0.5/user/', '/a/demo/api/group/v1/', '/a/demo/api/location/v2/', '/a/demo/api/user/v1/', '/a/demo/api/v0.5/user/3c5a623af057e23a32ae4000cf291339/']
+  const urls = ['/a/demo/api/v0.5/user/', '/a/demo/api/group/v1/', '/a/demo/api/v0.5/group/', '/a/demo/api/user/v1/', '/a/demo/api/v0.5/user/3c5a623af057e23a32ae4000cf291339/']
   for (const url of urls) t.equal((await app.inject({ method: 'GET', url, headers: H })).statusCode, 200, url)
   const sixth = await app.inject({ method: 'GET', url: '/a/demo/api/v0.5/user/', headers: H })
   t.equal(sixth.statusCode, 429)
@@ -19,12 +19,34 @@ t.test('5 per minute on demo: the 6th request is 429 with an empty body; other i
   t.equal(write.statusCode, 429, 'writes count against the same limit')
   for (let i = 0; i < 10; i++) t.equal((await app.inject({ method: 'GET', url: '/a/other/api/v0.5/user/', headers: H })).statusCode, 200, `other #${i + 1}`)
   t.equal((await app.inject({ method: 'GET', url: '/api/v0.5/identity/', headers: H })).statusCode, 200, 'identity is not domain-scoped, so not limited')
+  t.equal((await app.inject({ method: 'GET', url: '/a/demo/api/location/v2/', headers: H })).statusCode, 200, 'locations are never limited')
   const noAuth = await app.inject({ method: 'GET', url: '/a/demo/api/v0.5/user/' })
   t.equal(noAuth.statusCode, 401, 'authentication is checked before the rate limit')
   const notAllowed = await app.inject({ method: 'PATCH', url: '/a/demo/api/v0.5/user/', headers: H })
   t.equal(notAllowed.statusCode, 405, '405 comes before the rate limit')
   const bearer = await app.inject({ method: 'GET', url: '/a/demo/api/v0.5/user/?limit=100', headers: { authorization: 'Bearer demo-bearer-token' } })
   t.equal(bearer.statusCode, 429, 'the limit is per domain, whatever the credentials')
+})
+
+t.test('refused requests do not count; identity and user_domains are never limited', async t => {
+  const app = await build(t, { rateLimits: { demo: 2, other: 1 } })
+  const refused = [
+    { method: 'GET' as const, url: '/a/demo/api/v0.5/user' },
+    { method: 'PATCH' as const, url: '/a/demo/api/v0.5/user/', headers: H },
+    { method: 'GET' as const, url: '/a/demo/api/v0.5/user/' },
+    { method: 'GET' as const, url: '/a/demo/api/v0.5/user/', headers: { authorization: 'ApiKey admin@example.org:other-only-key' } },
+    { method: 'GET' as const, url: '/a/demo/api/v0.5/user/', headers: { authorization: 'ApiKey viewer@example.org:viewer-api-key' } }
+  ]
+  const statuses = []
+  for (let i = 0; i < 3; i++) for (const r of refused) statuses.push((await app.inject(r)).statusCode)
+  t.same(statuses, [301, 405, 401, 401, 403, 301, 405, 401, 401, 403, 301, 405, 401, 401, 403], 'a 301, 405, 401 or 403 is answered before the limit')
+  t.equal((await app.inject({ method: 'GET', url: '/a/demo/api/v0.5/user/', headers: H })).statusCode, 200, 'and none of them counted')
+  t.equal((await app.inject({ method: 'GET', url: '/a/demo/api/v0.5/user/', headers: H })).statusCode, 200)
+  t.equal((await app.inject({ method: 'GET', url: '/a/demo/api/v0.5/user/', headers: H })).statusCode, 429)
+  for (let i = 0; i < 5; i++) {
+    t.equal((await app.inject({ method: 'GET', url: '/api/user_domains/v1/', headers: H })).statusCode, 200, `user_domains #${i + 1}`)
+    t.equal((await app.inject({ method: 'GET', url: '/api/identity/v1/', headers: { authorization: 'ApiKey admin@example.org:other-only-key' } })).statusCode, 200, `identity with a key scoped to a limited domain #${i + 1}`)
+  }
 })
 
 t.test('Retry-After only when configured', async t => {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { indexDomain } from '../../src/store/domain.js'
 import { domainFromSeed } from '../../src/store/store.js'
 import type { DomainDoc, Seed, SeedDomain } from '../../src/store/schema.js'
-import { checkDomainDoc, domainReferenceErrors, seedDomainProblems } from '../../src/store/validate.js'
+import { checkDomainDoc, domainReferenceErrors, seedDomainProblems, seedProblems } from '../../src/store/validate.js'
 
 // The cross-reference checks a data file and a seed go through at start, on
 // the bundled seed's `demo` domain with one thing broken at a time.
@@ -76,6 +76,19 @@ const broken: Array<[string, (d: AnyDomain) => void, string[]]> = [
   ]],
   ['an unknown profile', d => { user(d, JDOE).profile_id = 9 }, [
     `users: '${JDOE}' has unknown profile 9`
+  ]],
+  ['a member with an unknown role', d => { d.members[1].role = 'Chief' }, [
+    "members: 'viewer@example.org' has unknown role 'Chief'"
+  ]],
+  ['a repeated location type and an unknown parent type', d => {
+    d.location_types!.push({ ...structuredClone(d.location_types![1]), id: 9 })
+    d.location_types![0].parent = 'country'
+  }, [
+    "location_types: code 'ward' appears twice",
+    "location_types: 'county' has an unknown parent type 'country'"
+  ]],
+  ['a location of a type the domain does not define', d => { d.locations[2].location_type = 'village' }, [
+    `locations: '${WARD}' has location_type 'village', which location_types does not define`
   ]]
 ]
 
@@ -96,4 +109,17 @@ for (const [what, breakIt, expected] of broken) {
 t.test('a file with a problem says so before its references', async t => {
   t.same(checkDomainDoc(demo(), 'other').problems, ["name: 'demo' does not match the file name 'other'"])
   t.match(checkDomainDoc({ ...demo(), users: 'none' }, 'demo').problems[0], /^\/users: /)
+})
+
+t.test('a domain without location_types (a 0.1 seed) may use any type code', async t => {
+  const doc = demo()
+  delete doc.location_types
+  doc.locations[2].location_type = 'village'
+  t.same(domainReferenceErrors(doc), [])
+})
+
+t.test('an API key expiry must be an ISO date', async t => {
+  const seed = structuredClone(SEED)
+  seed.web_users[0].api_keys[0].expiration_date = 'next tuesday'
+  t.same(seedProblems(seed), ["web_users: an API key of 'admin@example.org' has an expiration_date that is not an ISO date ('next tuesday')"])
 })
