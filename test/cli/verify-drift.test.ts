@@ -1,29 +1,10 @@
-import t, { type Test } from 'tap'
-import { readFileSync } from 'node:fs'
+import t from 'tap'
 import { join } from 'node:path'
-import type { DriftReport } from '../../src/verify/verify.js'
-import type { Transcript } from '../../src/verify/transcript.js'
-import { runCli, server, tempDir } from './cli-run.js'
+import { recordFrom, server, tempDir, verifyAgainst } from './cli-run.js'
 
 // A target started differently from the mock: `verify` reports each
 // difference with its request, both answers and the BEHAVIOR.md rule, and
 // exits 1.
-
-const TARGET = ['--domain', 'demo', '--username', 'admin@example.org', '--api-key', 'demo-api-key']
-
-async function recordFrom (t: Test, url: string, dir: string, name: string): Promise<Transcript> {
-  const out = join(dir, `${name}.json`)
-  const run = await runCli(['record', '--url', url, ...TARGET, '--allow-writes', '--out', out])
-  t.equal(run.code, 0, 'exits 0', { output: run.stderr })
-  return JSON.parse(readFileSync(out, 'utf8')) as Transcript
-}
-
-async function verifyAgainst (t: Test, transcript: string, mockUrl: string, dir: string, name: string): Promise<{ code: number | null, stdout: string, report: DriftReport }> {
-  const report = join(dir, `${name}-report.json`)
-  const run = await runCli(['verify', '--transcript', transcript, '--mock', mockUrl, '--mock-api-key', 'demo-api-key', '--report', report])
-  t.notMatch(run.stderr, /\n\s+at /, 'no stack trace')
-  return { code: run.code, stdout: run.stdout, report: JSON.parse(readFileSync(report, 'utf8')) as DriftReport }
-}
 
 const [mock, merge, slashless, open] = await Promise.all([
   server(t, []),

@@ -1,4 +1,4 @@
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -6,13 +6,11 @@ import type { DriftReport } from '../../src/verify/verify.js'
 import type { Transcript } from '../../src/verify/transcript.js'
 import { BUNDLED_SEED } from '../../src/paths.js'
 import { CLI } from '../helpers/process.js'
-import { runCli, server, tempDir } from './cli-run.js'
+import { recordFrom, runCli, server, tempDir, TARGET, verifyAgainst } from './cli-run.js'
 
 // `record` against one mock (the target) and `verify` against another: two
 // servers started alike show no drift, and the target is left as it was.
 // (Targets started differently: verify-drift.test.ts.)
-
-const TARGET = ['--domain', 'demo', '--username', 'admin@example.org', '--api-key', 'demo-api-key']
 
 type State = { domains: Record<string, { users: Array<{ username: string, retired: boolean }> }> }
 
@@ -25,20 +23,6 @@ function withoutThrowaways (s: State): State {
   const copy = structuredClone(s)
   for (const d of Object.values(copy.domains)) d.users = d.users.filter(u => !u.username.startsWith('hq-mock-verify-'))
   return copy
-}
-
-async function recordFrom (t: Test, url: string, dir: string, name: string): Promise<Transcript> {
-  const out = join(dir, `${name}.json`)
-  const run = await runCli(['record', '--url', url, ...TARGET, '--allow-writes', '--out', out])
-  t.equal(run.code, 0, 'exits 0', { output: run.stderr })
-  return JSON.parse(readFileSync(out, 'utf8')) as Transcript
-}
-
-async function verifyAgainst (t: Test, transcript: string, mockUrl: string, dir: string, name: string): Promise<{ code: number | null, stdout: string, report: DriftReport }> {
-  const report = join(dir, `${name}-report.json`)
-  const run = await runCli(['verify', '--transcript', transcript, '--mock', mockUrl, '--mock-api-key', 'demo-api-key', '--report', report])
-  t.notMatch(run.stderr, /\n\s+at /, 'no stack trace')
-  return { code: run.code, stdout: run.stdout, report: JSON.parse(readFileSync(report, 'utf8')) as DriftReport }
 }
 
 // Started once for the whole file: two alike.
