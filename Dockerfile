@@ -36,7 +36,7 @@ USER node
 
 # Node's own fetch (no curl in the image); sends the admin token when one is set.
 HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 8000}/__mock/health`, { headers: process.env.MOCK_ADMIN_TOKEN ? { 'x-mock-admin-token': process.env.MOCK_ADMIN_TOKEN } : {} }).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 8000}/__mock/health`).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
 # Exec form: node is PID 1 and gets SIGTERM, closes gracefully (in-flight writes finish).
 CMD ["node", "dist/cli.js"]

@@ -42,9 +42,14 @@ export class PutLedger {
   next (): { id: string, value: string } {
     let id = pick(this.ids)
     for (let i = 0; i < 20 && this.inFlight.has(id); i++) id = pick(this.ids)
+    return { id, value: this.nextFor(id) }
+  }
+
+  /** The value to send `id` (which has no PUT in flight). */
+  nextFor (id: string): string {
     const value = `${this.field === 'first_name' ? 'F' : 'L'}${++this.seq}`
     this.inFlight.set(id, value)
-    return { id, value }
+    return value
   }
 
   answered (id: string, value: string, status: number, body: string): void {

@@ -1,12 +1,21 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { BENCH_AUTH } from './seed.js'
 
 // The servers under test run as separate processes, started the way users
 // start them, and are timed from spawn to their first healthy answer.
 
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+let cli = CLI
+
+/** Runs the mock from another checkout's built `dist/` (to measure an older commit with the same benchmark). */
+export function useServerDir (dir: string): string {
+  cli = join(resolve(dir), 'dist', 'cli.js')
+  return cli
+}
 export const CEILING = fileURLToPath(new URL('./ceiling.mjs', import.meta.url))
 
 export interface Server {
@@ -29,9 +38,10 @@ export function freePort (): Promise<number> {
   })
 }
 
-async function healthy (url: string): Promise<boolean> {
+/** A path that answers 200 once the server serves (with the benchmark's credentials). */
+async function answers (url: string, path: string): Promise<boolean> {
   try {
-    const res = await fetch(`${url}/__mock/health`)
+    const res = await fetch(`${url}${path}`, { headers: { authorization: BENCH_AUTH } })
     await res.arrayBuffer()
     return res.status === 200
   } catch {
@@ -39,7 +49,7 @@ async function healthy (url: string): Promise<boolean> {
   }
 }
 
-async function spawnUntilHealthy (script: string, args: string[], port: number, timeoutMs: number, nodeArgs: string[] = []): Promise<Server> {
+async function spawnUntilHealthy (script: string, args: string[], port: number, timeoutMs: number, nodeArgs: string[] = [], probe = '/__mock/health'): Promise<Server> {
   const url = `http://127.0.0.1:${port}`
   const started = performance.now()
   const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
@@ -51,7 +61,7 @@ async function spawnUntilHealthy (script: string, args: string[], port: number, 
   child.stderr!.on('data', (d: Buffer) => { out += d.toString() })
   let exited = false
   child.on('exit', () => { exited = true })
-  while (!(await healthy(url))) {
+  while (!(await answers(url, probe))) {
     if (exited) throw new Error(`${script} exited before answering:\n${out}`)
     if (performance.now() - started > timeoutMs) {
       child.kill('SIGKILL')
@@ -62,11 +72,14 @@ async function spawnUntilHealthy (script: string, args: string[], port: number, 
   return { child, url, startMs: performance.now() - started, output: () => out }
 }
 
-/** The real mock (the built CLI) on a data directory, fsync on as by default. */
-export async function startMock (seedPath: string, dataDir: string, nodeArgs: string[] = []): Promise<Server> {
+/**
+ * The real mock (the built CLI) on a data directory, fsync on as by default;
+ * `startMs` is the time to the first 200 from `probe`.
+ */
+export async function startMock (seedPath: string, dataDir: string, nodeArgs: string[] = [], probe?: string): Promise<Server> {
   const port = await freePort()
   const args = ['--port', String(port), '--seed', seedPath, '--data', dataDir, '--log-level', 'warn']
-  return await spawnUntilHealthy(CLI, args, port, 120_000, nodeArgs)
+  return await spawnUntilHealthy(cli, args, port, 300_000, nodeArgs, probe)
 }
 
 export async function startCeiling (): Promise<Server> {

@@ -7,9 +7,12 @@
 //    dist/cli.js runs. Resolving and loading ~45 compiled modules, TypeBox's
 //    ~250 ES modules and Fastify's CommonJS tree one file at a time takes Node
 //    longer than running the code in them. Left out: `yaml` (loaded when the
-//    API docs are first asked for) and `swagger-ui-dist` (static files).
+//    API docs are first asked for).
 // 3. A warm-up start (in memory, on the bundled seed) leaves V8's compiled code
 //    for the bundle in dist/command.cjs.cache, so no start compiles it again.
+//    The npm package leaves it out ("files" in package.json): it fits only this
+//    Node version and architecture (any other rejects it), and an installed
+//    command writes its own on its first start where its folder is writable.
 import { spawn } from 'node:child_process'
 import { cpSync, existsSync, rmSync } from 'node:fs'
 import { build } from 'esbuild'
@@ -24,7 +27,7 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20.19',
-  external: ['yaml', 'swagger-ui-dist'],
+  external: ['yaml'],
   // The sources use import.meta.url to find the package's files; in the bundle
   // it is the bundle's own URL (dist/, where the compiled modules are too).
   define: { 'import.meta.url': '__bundleUrl' },

@@ -106,11 +106,16 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     closing = true
     done()
   })
-  app.addHook('onRequest', async (request, reply) => {
-    if (!closing) return
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!closing) {
+      done()
+      return
+    }
     const reason = 'the server is shutting down and serves no more requests; retry once it is back'
     reply.code(503).header('connection', 'close').header('x-mock-reason', reason)
-    return request.url.startsWith('/__mock') ? reply.send({ error: reason }) : reply.send()
+    // Answered here: the remaining hooks and the handler do not run.
+    if (request.url.startsWith('/__mock')) reply.send({ error: reason })
+    else reply.send()
   })
 
   registerErrorHandling(app)

@@ -26,6 +26,8 @@ export interface Config {
   passwordAttempts: number | null
   /** Scheme and host (and any path prefix) of the absolute URLs in location answers; null: the request's. */
   baseUrl: string | null
+  /** Lay the seed down again, dropping the data directory's stored domains and state. */
+  fresh: boolean
 }
 
 export class ConfigError extends Error {}
@@ -33,6 +35,7 @@ export class ConfigError extends Error {}
 export const HELP = `commcare-hq-mock: an offline stand-in for CommCare HQ's mobile-worker user API
 
 Usage: commcare-hq-mock [options]
+       commcare-hq-mock check-seed <file>        (validate a seed without starting)
        commcare-hq-mock import|record|verify …   (measure the mock against your HQ;
                                                   \`commcare-hq-mock <command> --help\`)
 
@@ -43,6 +46,8 @@ Options (each also settable by the environment variable in brackets; a flag wins
                         [MOCK_DATA_DIR] (default ./data)
   --seed <file>         seed file: domains, users, groups, web users and keys
                         [MOCK_SEED] (default: the bundled seed/default.json)
+  --fresh               lay the seed down again: remove the data directory's stored
+                        domains and state first [MOCK_FRESH=1]
   --in-memory           keep all state in memory, write no files [MOCK_IN_MEMORY=1]
   --no-auth             accept every request as an admin of every domain [MOCK_AUTH=off]
   --slashless <mode>    a CommCare URL without its trailing '/': redirect (HQ's
@@ -128,6 +133,7 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParseResul
         data: { type: 'string' },
         seed: { type: 'string' },
         'in-memory': { type: 'boolean' },
+        fresh: { type: 'boolean' },
         'no-auth': { type: 'boolean' },
         slashless: { type: 'string' },
         'password-attempts': { type: 'string' },
@@ -161,6 +167,7 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParseResul
   const logLevel = pick(values['log-level'], 'LOG_LEVEL') ?? 'info'
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new ConfigError(`unknown log level '${logLevel}'`)
   const retryAfter = pick(values['retry-after'], 'MOCK_RETRY_AFTER')
+  const fresh = values.fresh === true || (env.MOCK_FRESH !== undefined && env.MOCK_FRESH !== '' && onOff('MOCK_FRESH', env.MOCK_FRESH))
   const inMemory = values['in-memory'] === true || (env.MOCK_IN_MEMORY !== undefined && env.MOCK_IN_MEMORY !== '' && onOff('MOCK_IN_MEMORY', env.MOCK_IN_MEMORY))
   const auth = values['no-auth'] === true ? false : env.MOCK_AUTH !== undefined && env.MOCK_AUTH !== '' ? onOff('MOCK_AUTH', env.MOCK_AUTH) : true
   const fsync = values['no-fsync'] === true ? false : env.MOCK_FSYNC !== undefined && env.MOCK_FSYNC !== '' ? onOff('MOCK_FSYNC', env.MOCK_FSYNC) : true
@@ -185,7 +192,8 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParseResul
       requestTimeout: int('request-timeout', pick(values['request-timeout'], 'MOCK_REQUEST_TIMEOUT') ?? '30', 1, 3600),
       slashless,
       passwordAttempts: attempts === undefined ? null : int('password-attempts', attempts, 1, 1_000_000),
-      baseUrl: baseUrl === undefined ? null : parseBaseUrl(baseUrl)
+      baseUrl: baseUrl === undefined ? null : parseBaseUrl(baseUrl),
+      fresh
     }
   }
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppOptions } from './app.js'
 import { BUNDLED_SEED } from './paths.js'
 import { Store } from './store/store.js'
-import type { SeedDomain } from './store/schema.js'
+import type { SeedDomainInput } from './store/schema.js'
 import type { DomainSummary, MockState } from './mock/control.js'
 import type { FaultRule, FaultRuleInput } from './mock/faults.js'
 import type { JournalEntry, JournalFilter } from './mock/journal.js'
@@ -23,6 +23,8 @@ export interface MockServerOptions extends Omit<AppOptions, 'store'> {
   host?: string
   /** Port (default 0: any free one). */
   port?: number
+  /** Keep the process alive while the server runs, as the command does (default false: a test process ends when its tests do). */
+  keepAlive?: boolean
 }
 
 export interface MockServer {
@@ -49,7 +51,7 @@ export interface MockServer {
   faults: () => FaultRule[]
   clearFaults: () => void
   /** A new domain: a copy of an existing domain (by name) or built from a seed-domain object. */
-  createDomain: (name: string, from: string | SeedDomain) => Promise<DomainSummary>
+  createDomain: (name: string, from: string | SeedDomainInput) => Promise<DomainSummary>
   deleteDomain: (name: string) => Promise<void>
   domains: () => DomainSummary[]
   exportState: () => MockState
@@ -57,9 +59,12 @@ export interface MockServer {
   close: () => Promise<void>
 }
 
-/** Starts the mock in this process; `await server.close()` when done. */
+/**
+ * Starts the mock in this process; `await server.close()` when done (or let
+ * the process end: the server never keeps it alive and closes on the way out).
+ */
 export async function startMockServer (options: MockServerOptions = {}): Promise<MockServer> {
-  const { seed, dataDir, fsync, host = '127.0.0.1', port = 0, ...appOptions } = options
+  const { seed, dataDir, fsync, host = '127.0.0.1', port = 0, keepAlive = false, ...appOptions } = options
   const store = await Store.open({ seedPath: seed ?? BUNDLED_SEED, dataDir: dataDir ?? null, fsync })
   let app: FastifyInstance
   try {
@@ -69,10 +74,36 @@ export async function startMockServer (options: MockServerOptions = {}): Promise
     await store.close()
     throw err
   }
+  // A test that forgets close() must still end: the listening socket and every
+  // connection to it are unref'd, so they alone do not keep the process alive
+  // (a test runner then exits when its tests are done, instead of hanging or
+  // waiting out the 72 s keep-alive of an idle connection). When nothing else
+  // is left, 'beforeExit' closes the server and the store, so writes to a data
+  // directory are finished and its lock is released; then the process exits.
+  // `keepAlive: true` is for a script that is the server.
+  if (!keepAlive) {
+    app.server.unref()
+    app.server.on('connection', socket => { socket.unref() })
+  }
   const address = app.server.address()
   const actualPort = typeof address === 'object' && address !== null ? address.port : port
   const mock = app.mock
   let closed: Promise<void> | null = null
+  const closeOnExit = (): void => {
+    close().catch((err: unknown) => {
+      process.exitCode ??= 1
+      console.error('commcare-hq-mock: closing the server on exit failed:', err)
+    })
+  }
+  if (!keepAlive) process.once('beforeExit', closeOnExit)
+  const close = async (): Promise<void> => {
+    closed ??= (async () => {
+      process.removeListener('beforeExit', closeOnExit)
+      await app.close()
+      await store.close()
+    })()
+    return closed
+  }
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`,
     port: actualPort,
@@ -96,12 +127,6 @@ export async function startMockServer (options: MockServerOptions = {}): Promise
     domains: () => mock.listDomains(),
     exportState: () => mock.exportState(),
     importState: async state => { await mock.importState(state) },
-    close: async () => {
-      closed ??= (async () => {
-        await app.close()
-        await store.close()
-      })()
-      return closed
-    }
+    close
   }
 }

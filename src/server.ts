@@ -2,6 +2,7 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, HELP, parseConfig, type Config } from './config.js'
 import { Store, StartupError } from './store/store.js'
+import { problemCount } from './store/validate.js'
 import { VERSION } from './version.js'
 import type { FastifyInstance } from 'fastify'
 
@@ -14,7 +15,7 @@ export interface RunningServer {
 
 /** Opens the store, builds the app and listens; the entry points share this. */
 export async function startServer (config: Config): Promise<RunningServer> {
-  const store = await Store.open({ seedPath: config.seedPath, dataDir: config.dataDir, fsync: config.fsync })
+  const store = await Store.open({ seedPath: config.seedPath, dataDir: config.dataDir, fsync: config.fsync, fresh: config.fresh })
   let app: FastifyInstance
   try {
     app = await buildApp({
@@ -80,6 +81,18 @@ function banner (config: Config, server: RunningServer): string {
   return lines.join('\n')
 }
 
+/** One problem as it was; several each on a line of their own, counted. */
+export function startupProblems (problems: string[]): string {
+  if (problems.length === 1) return problems[0]
+  return `${problemCount(problems)} problems:\n${problems.map(p => `  - ${p}`).join('\n')}`
+}
+
+/** Says that the data directory holds another seed's data than the seed given. */
+export function seedMismatchLine (store: Store): string {
+  return `commcare-hq-mock: warning: the data directory ${store.describeData()} was laid down from another seed than ${store.seedPath}; ` +
+    'it keeps serving its stored data. To start over from this seed, start with --fresh (or MOCK_FRESH=1).'
+}
+
 /**
  * The command line: 0 or more for an exit code, -1 while serving. `onServing`
  * runs once the server listens.
@@ -109,13 +122,14 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv, onServing?: 
     server = await startServer(config)
   } catch (err) {
     if (err instanceof StartupError) {
-      process.stderr.write(`commcare-hq-mock: cannot start: ${err.file}: ${err.problems.join('; ')}\n`)
+      process.stderr.write(`commcare-hq-mock: cannot start: ${err.file}: ${startupProblems(err.problems)}\n`)
       return 1
     }
     process.stderr.write(`commcare-hq-mock: cannot start: ${(err as Error).message}\n`)
     return 1
   }
   onServing?.()
+  if (server.store.seedMismatch) process.stderr.write(seedMismatchLine(server.store) + '\n')
   process.stdout.write(banner(config, server) + '\n')
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err !== undefined) server.app.log.error({ err }, 'closing after an error')

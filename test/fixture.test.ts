@@ -131,3 +131,90 @@ t.test('options: admin token and a seed file', async t => {
   await server.reset()
   await t.rejects(startMockServer({ seed: '/nonexistent/seed.json' }), /cannot read the seed file/)
 })
+
+t.test('a process whose test never calls close() ends by itself, and a data directory is left closed', async t => {
+  const { spawn } = await import('node:child_process')
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const dir = await mkdtemp(join(tmpdir(), 'hq-mock-no-close-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const script = join(dir, 'forgets-close.mjs')
+  // A keep-alive connection stays open too: it must not hold the process either.
+  await writeFile(script, `import { startMockServer } from ${JSON.stringify(import.meta.resolve('commcare-hq-mock'))}
+const server = await startMockServer({ dataDir: ${JSON.stringify(join(dir, 'data'))} })
+const res = await fetch(server.url + '/a/demo/api/v0.5/user/${JDOE}/', { method: 'PUT', headers: { authorization: '${ADMIN}', 'content-type': 'application/json' }, body: '{"first_name": "Kept"}' })
+console.log('PUT', res.status)
+`)
+  const started = Date.now()
+  const { code, out } = await new Promise<{ code: number | null, out: string }>(resolve => {
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { out += d.toString() })
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+    child.on('close', code => { clearTimeout(timer); resolve({ code, out }) })
+  })
+  const ms = Date.now() - started
+  t.equal(code, 0, out)
+  t.equal(out, 'PUT 200\n')
+  t.ok(ms < 6000, `exited by itself in ${ms} ms`)
+  // Closed on the way out: the write is on disk and the directory's lock is free.
+  const again = await startMockServer({ dataDir: join(dir, 'data') })
+  t.teardown(() => again.close())
+  const got = await fetch(jdoe(again), { headers: { authorization: ADMIN } })
+  t.equal((await got.json()).first_name, 'Kept')
+
+  // keepAlive: true is a script that serves until it is stopped.
+  const serving = join(dir, 'serves.mjs')
+  await writeFile(serving, `import { startMockServer } from ${JSON.stringify(import.meta.resolve('commcare-hq-mock'))}
+const server = await startMockServer({ keepAlive: true })
+console.log(server.url)
+`)
+  const child = spawn(process.execPath, [serving], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => { child.kill('SIGKILL') })
+  const url = await new Promise<string>(resolve => child.stdout.once('data', (d: Buffer) => { resolve(d.toString().trim()) }))
+  await new Promise(resolve => setTimeout(resolve, 1500))
+  t.equal(child.exitCode, null, 'still running')
+  t.equal((await fetch(`${url}/__mock/health`)).status, 200, 'and serving')
+})
+
+t.test('useMockServer with tap: started before the tests, reset before each, closed after', async t => {
+  const { useMockServer } = await import('commcare-hq-mock/test')
+  let url = ''
+  await t.test('inside', async t => {
+    const hq = useMockServer(t)
+    t.throws(() => hq.url, { message: /^the mock server is not started yet \(reading \.url\)/ }, 'before the hook: a clear error')
+    t.test('first test changes a worker', async t => {
+      url = hq.url
+      t.equal((await putName(jdoe(hq), 'Changed')).status, 200)
+      t.equal(hq.requests({ method: 'PUT' }).length, 1)
+    })
+    t.test('the second starts from the seed', async t => {
+      t.equal(hq.url, url, 'the same server')
+      t.equal((await (await fetch(jdoe(hq), { headers: { authorization: ADMIN } })).json()).first_name, 'Jane')
+      t.same(hq.requests({ method: 'PUT' }), [])
+    })
+  })
+  await t.rejects(fetch(`${url}/__mock/health`), 'closed after its tests')
+})
+
+t.test('useMockServer takes vitest\'s names, and says what is missing', async t => {
+  const { useMockServer } = await import('commcare-hq-mock/test')
+  const hooks: Record<string, Array<() => Promise<void>>> = { beforeAll: [], afterAll: [], beforeEach: [] }
+  const hq = useMockServer({
+    beforeAll: fn => hooks.beforeAll.push(fn),
+    afterAll: fn => hooks.afterAll.push(fn),
+    beforeEach: fn => hooks.beforeEach.push(fn)
+  }, { adminToken: 'tok' })
+  t.same(Object.values(hooks).map(h => h.length), [1, 1, 1])
+  await hooks.beforeAll[0]()
+  t.equal((await fetch(`${hq.url}/__mock/domains`)).status, 401, 'the options reach the server')
+  await hooks.beforeEach[0]()
+  await hooks.afterAll[0]()
+  await t.rejects(fetch(`${hq.url}/__mock/health`))
+  t.throws(() => useMockServer({}), { name: 'TypeError', message: /needs the runner's hooks/ })
+  t.throws(() => useMockServer({ before: () => {}, after: () => {} }), { message: /pass the runner's beforeEach too/ })
+  const noReset = useMockServer({ before: () => {}, after: () => {} }, { resetBeforeEach: false })
+  t.equal(await Promise.resolve(noReset), noReset, 'awaiting the handle before the start does not throw')
+})

@@ -1,11 +1,13 @@
+import { checkSeedCommand } from './check-seed.js'
 import { importCommand } from './import.js'
 import { recordCommand } from './record.js'
 import { verifyCommand } from './verify.js'
 
-// The commands besides serving: `commcare-hq-mock import|record|verify …`.
+// The commands besides serving: `commcare-hq-mock check-seed|import|record|verify …`.
 // Plain flags (or none) still start the server.
 
 export const COMMANDS: Record<string, (argv: string[], env: NodeJS.ProcessEnv) => Promise<number>> = {
+  'check-seed': checkSeedCommand,
   import: importCommand,
   record: recordCommand,
   verify: verifyCommand

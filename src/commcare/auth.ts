@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { HqError, forbidden, unauthorized } from './errors.js'
-import { matchesOffered, secretEquals, verifyPassword } from './passwords.js'
+import { matchesOffered, secretEquals, verifyPasswordAsync } from './passwords.js'
 import { memberActive, memberPermissions, rolePermissions } from './roles.js'
 import type { DomainState } from '../store/domain.js'
 import type { ApiKey, StoredUser, WebUser } from '../store/schema.js'
@@ -144,8 +144,12 @@ export class Authenticator {
     return age >= 0 && age <= NONCE_LIFETIME_MS ? 'ok' : 'stale'
   }
 
-  /** Who is calling; throws the 400/401 answers of BEHAVIOR.md §2. */
-  authenticate (req: AuthRequest): Identity {
+  /**
+   * Who is calling; throws the 400/401 answers of BEHAVIOR.md §2. A promise
+   * only for Basic credentials of a mobile worker: its password hash is checked
+   * on the thread pool, off the event loop.
+   */
+  authenticate (req: AuthRequest): Identity | Promise<Identity> {
     const header = req.authorization
     if (header === undefined || header.trim() === '') {
       // HQ's extract_credentials: `GET.get(...) or POST.get(...)` for each.
@@ -190,7 +194,7 @@ export class Authenticator {
     return { kind: 'web', user, scope: found.domain, via: 'apikey', role: found.role ?? null }
   }
 
-  private basic (req: AuthRequest, encoded: string): Identity {
+  private basic (req: AuthRequest, encoded: string): Identity | Promise<Identity> {
     const challenge = BASIC_CHALLENGE
     const decoded = Buffer.from(encoded, 'base64').toString('utf8')
     const colon = decoded.indexOf(':')
@@ -214,10 +218,12 @@ export class Authenticator {
       return { kind: 'web', user, scope: found.domain, via: 'basic', role: found.role ?? null }
     }
     const worker = this.findMobileWorker(username)
-    if (worker !== undefined && verifyPassword(password, worker.user.password_hash)) {
-      return { kind: 'mobile', user: worker.user, domain: worker.domain }
-    }
-    throw unauthorized('unknown user or wrong password', challenge)
+    if (worker === undefined || worker.user.password_hash === null) throw unauthorized('unknown user or wrong password', challenge)
+    const { user: found, domain } = worker
+    return verifyPasswordAsync(password, found.password_hash).then(ok => {
+      if (!ok) throw unauthorized('unknown user or wrong password', challenge)
+      return { kind: 'mobile', user: found, domain }
+    })
   }
 
   private findMobileWorker (username: string): { user: StoredUser, domain: string } | undefined {

@@ -78,6 +78,10 @@ export interface CreatePlan {
   apply: () => void
   /** Field errors HQ collects and then discards on create. */
   ignored: string[]
+  /** The password `apply()` hashes and stores (an account awaiting confirmation gets one no one knows), or null. */
+  password: string | null
+  /** Whether `password` is the unknown one of an account awaiting confirmation. */
+  passwordUnknown: boolean
   /** The confirmation e-mail due once the user exists. */
   email: WorkerEmail | null
   /**
@@ -109,8 +113,10 @@ function unknownPassword (): string {
  * Validates a POST body in HQ's order and prepares the new user. Nothing is
  * changed until `apply()` runs, so an error raised before HQ makes the user
  * leaves no trace; one raised by the update step after it is `failure`.
+ * `unknown` is the password an account awaiting confirmation gets (default: a
+ * new random one), so a plan made again can reuse a hash prepared for the first.
  */
-export function planCreate (ctx: UpdateContext, body: Record<string, unknown>): CreatePlan {
+export function planCreate (ctx: UpdateContext, body: Record<string, unknown>, unknown?: string): CreatePlan {
   const { domain } = ctx
   const username = qualifyUsername(domain, body.username)
   const require = parseFlag('require_account_confirmation', body.require_account_confirmation)
@@ -165,7 +171,7 @@ export function planCreate (ctx: UpdateContext, body: Record<string, unknown>): 
   }
   if (confirmation !== null) {
     // An account awaiting confirmation is "similar to a deactivated account": listed only with archived=true.
-    plan.changes.password = unknownPassword()
+    plan.changes.password = unknown ?? unknownPassword()
     user.is_active = false
     user.is_account_confirmed = false
   } else if (truthy(password)) {
@@ -174,6 +180,8 @@ export function planCreate (ctx: UpdateContext, body: Record<string, unknown>): 
   return {
     user,
     ignored: plan.errors,
+    password: plan.changes.password ?? null,
+    passwordUnknown: confirmation !== null,
     email: confirmation?.sendEmail === true ? { type: 'account_confirmation', to: user.email, user_id: user.id } : null,
     failure: null,
     apply: () => {
@@ -190,6 +198,8 @@ function reservedOnly (domain: DomainState, user: StoredUser, err: HqError): Cre
   return {
     user,
     ignored: [],
+    password: null,
+    passwordUnknown: false,
     email: null,
     failure: new HqError(err.status, err.body, reason, err.headers),
     apply: () => domain.addUser(user)

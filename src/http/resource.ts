@@ -103,19 +103,28 @@ export function slashedLocation (url: string): string {
  */
 export function registerHqChecks (app: FastifyInstance): void {
   app.decorateRequest('hq', null as unknown as HqRequestState)
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: a thrown HqError fails the request as a rejected promise
+  // would, and only a check that must wait (a worker's password) makes a promise.
+  app.addHook('onRequest', (request, reply, done) => {
     const hq = routeConfig(request)
     request.hq = { domain: null, identity: null }
-    if (hq === undefined) return
+    if (hq === undefined) {
+      done()
+      return
+    }
     const { ctx } = app
-    const path = request.url.split('?', 1)[0]
-    if (!path.endsWith('/')) {
+    const url = request.url
+    const q = url.indexOf('?')
+    if (url.charCodeAt((q === -1 ? url.length : q) - 1) !== 47) {
       if (ctx.slashless === 'redirect') {
         throw new HqError(301, { kind: 'empty' }, SLASH_REASON, { Location: slashedLocation(request.url) })
       }
       reply.header('x-mock-warning', SLASH_WARNING)
     }
-    if (hq.methodNotAllowed === true) return
+    if (hq.methodNotAllowed === true) {
+      done()
+      return
+    }
     if (hq.scope === 'domain') {
       const name = (request.params as { domain: string }).domain
       const domain = ctx.store.domain(name) ?? null
@@ -127,15 +136,23 @@ export function registerHqChecks (app: FastifyInstance): void {
     }
     if (ctx.authEnabled && waitsForFormCredentials(request)) {
       request.hq.pending = true
+      done()
       return
     }
-    afterDomain(app, request, hq)
+    const waiting = afterDomain(app, request, hq)
+    if (waiting === undefined) done()
+    else return waiting
   })
-  app.addHook('preValidation', async request => {
-    if (request.hq?.pending !== true) return
+  app.addHook('preValidation', (request, _reply, done) => {
+    if (request.hq?.pending !== true) {
+      done()
+      return
+    }
     request.hq.pending = false
     const hq = routeConfig(request)
-    if (hq !== undefined) afterDomain(app, request, hq)
+    const waiting = hq === undefined ? undefined : afterDomain(app, request, hq)
+    if (waiting === undefined) done()
+    else return waiting
   })
 }
 
@@ -152,16 +169,33 @@ function hasValue (v: unknown): boolean {
   return (typeof v === 'string' && v !== '') || (Array.isArray(v) && v.length > 0)
 }
 
-/** Authentication, permission, rate limit and format, once the domain is known. */
-function afterDomain (app: FastifyInstance, request: FastifyRequest, hq: HqRouteConfig['hq']): void {
+/**
+ * Authentication, permission, rate limit and format, once the domain is known.
+ * A promise only when authentication has to wait (checking a worker's password
+ * off the event loop); the later checks then run after it, in the same order.
+ */
+function afterDomain (app: FastifyInstance, request: FastifyRequest, hq: HqRouteConfig['hq']): Promise<void> | undefined {
   const { ctx } = app
   const domain = request.hq.domain
   if (!ctx.authEnabled) {
     const admin = ctx.store.webUsers()[0]
     if (admin !== undefined) request.hq.identity = { kind: 'web', user: admin, scope: null, via: 'none' }
   } else {
-    request.hq.identity = identify(app, request, hq, domain)
+    const identity = identify(app, request, hq, domain)
+    if (identity instanceof Promise) {
+      return identity.then(found => {
+        request.hq.identity = found
+        afterIdentity(app, request, hq, domain)
+      })
+    }
+    request.hq.identity = identity
   }
+  afterIdentity(app, request, hq, domain)
+  return undefined
+}
+
+function afterIdentity (app: FastifyInstance, request: FastifyRequest, hq: HqRouteConfig['hq'], domain: DomainState | null): void {
+  const { ctx } = app
   if (domain !== null && hq.rateLimited !== false) {
     const limit = (Object.hasOwn(ctx.rateLimits, domain.name) ? ctx.rateLimits[domain.name] : undefined) ?? domain.doc.rate_limit_per_minute
     if (limit !== null && limit !== undefined) {
@@ -176,10 +210,11 @@ function afterDomain (app: FastifyInstance, request: FastifyRequest, hq: HqRoute
   if (format === 'xml') throw badRequest('The mock serves JSON only', 'format=xml: HQ would answer XML; the mock serves JSON only')
 }
 
-function identify (app: FastifyInstance, request: FastifyRequest, hq: HqRouteConfig['hq'], domain: DomainState | null): Identity {
+function identify (app: FastifyInstance, request: FastifyRequest, hq: HqRouteConfig['hq'], domain: DomainState | null): Identity | Promise<Identity> {
   const body = request.body
+  let found: Identity | Promise<Identity>
   try {
-    const identity = app.ctx.auth.authenticate({
+    found = app.ctx.auth.authenticate({
       method: request.method,
       url: request.url,
       authorization: request.headers.authorization,
@@ -188,22 +223,40 @@ function identify (app: FastifyInstance, request: FastifyRequest, hq: HqRouteCon
       domain: domain === null ? null : domain.name,
       clientIp: clientIp(request.headers['x-forwarded-for'], request.socket?.remoteAddress)
     })
+  } catch (err) {
+    throw refusal(hq, err)
+  }
+  if (found instanceof Promise) {
+    return found.then(identity => admitted(app, hq, domain, identity), err => { throw refusal(hq, err) })
+  }
+  return admitted(app, hq, domain, found)
+}
+
+/** Permission for the domain (or the refusal of a worker where no domain is named), once the caller is known. */
+function admitted (app: FastifyInstance, hq: HqRouteConfig['hq'], domain: DomainState | null, identity: Identity): Identity {
+  try {
     if (domain !== null) authorize(identity, domain, hq.permissions)
     else if (identity.kind === 'mobile') {
       throw unauthorized("these are the credentials of a mobile worker: HQ's LoginAuthentication refuses them with 401 here")
     }
-    // HQ's clear_login_attempts, once the caller got through.
-    if (identity.kind === 'web' && (identity.via === 'basic' || identity.via === 'digest')) app.ctx.rateLimiter.logins.clear(identity.user.username)
-    return identity
   } catch (err) {
-    // identity and user_domains (LoginAuthentication): any failure is tastypie's bare
-    // HttpUnauthorized, without a challenge; user_domains gives it a text body [R2 §C.5].
-    if (hq.scope === 'global' && err instanceof HqError && err.status === 401) {
-      const body = hq.unauthorizedText === undefined
-        ? { kind: 'empty' as const }
-        : { kind: 'text' as const, text: hq.unauthorizedText, contentType: 'text/plain' }
-      throw new HqError(401, body, err.reason)
-    }
-    throw err
+    throw refusal(hq, err)
   }
+  // HQ's clear_login_attempts, once the caller got through.
+  if (identity.kind === 'web' && (identity.via === 'basic' || identity.via === 'digest')) app.ctx.rateLimiter.logins.clear(identity.user.username)
+  return identity
+}
+
+/**
+ * identity and user_domains (LoginAuthentication): any failure is tastypie's bare
+ * HttpUnauthorized, without a challenge; user_domains gives it a text body [R2 §C.5].
+ */
+function refusal (hq: HqRouteConfig['hq'], err: unknown): unknown {
+  if (hq.scope === 'global' && err instanceof HqError && err.status === 401) {
+    const body = hq.unauthorizedText === undefined
+      ? { kind: 'empty' as const }
+      : { kind: 'text' as const, text: hq.unauthorizedText, contentType: 'text/plain' }
+    return new HqError(401, body, err.reason)
+  }
+  return err
 }

@@ -6,8 +6,10 @@ import { secretEquals } from '../commcare/passwords.js'
 // routes never look at it.
 
 export const ADMIN_HEADER = 'x-mock-admin-token'
+/** The cookie `/__mock/docs?token=<t>` sets (HttpOnly, SameSite=Strict, Path=/__mock/): how a browser carries the token. */
+export const ADMIN_COOKIE = 'mock_admin_token'
 
-/** The token a request offers: `Authorization: Bearer <t>` or `X-Mock-Admin-Token: <t>`. */
+/** The token a request offers: `Authorization: Bearer <t>`, `X-Mock-Admin-Token: <t>` or the `mock_admin_token` cookie. */
 export function offeredAdminToken (headers: IncomingHttpHeaders): string | undefined {
   const direct = headers[ADMIN_HEADER]
   if (typeof direct === 'string' && direct !== '') return direct
@@ -15,6 +17,10 @@ export function offeredAdminToken (headers: IncomingHttpHeaders): string | undef
   if (typeof auth === 'string') {
     const m = /^bearer\s+(.+)$/i.exec(auth.trim())
     if (m !== null) return m[1].trim()
+  }
+  const cookie = typeof headers.cookie === 'string' ? new RegExp(`(?:^|;\\s*)${ADMIN_COOKIE}=([^;]*)`).exec(headers.cookie) : null
+  if (cookie !== null && cookie[1] !== '') {
+    try { return decodeURIComponent(cookie[1]) } catch { return cookie[1] }
   }
   return undefined
 }

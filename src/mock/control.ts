@@ -3,7 +3,7 @@ import { MockApiError } from '../http/errors.js'
 import type { RateLimiter } from '../commcare/rate-limit.js'
 import { copyDomainDoc, domainFromSeed, type Store } from '../store/store.js'
 import { DiskError } from '../store/errors.js'
-import { DOMAIN_NAME_PATTERN, type DomainDoc, type SeedDomain } from '../store/schema.js'
+import { DOMAIN_NAME_PATTERN, type DomainDoc, type SeedDomainInput } from '../store/schema.js'
 import { domainDocProblems, seedDomainProblems } from '../store/validate.js'
 import type { Journal } from './journal.js'
 import type { Faults } from './faults.js'
@@ -33,7 +33,7 @@ export const MockStateSchema = Type.Object({
   domains: Type.Record(Type.String(), Type.Unknown())
 }, { additionalProperties: false })
 
-export type DomainSource = { from: string } | { seed: SeedDomain }
+export type DomainSource = { from: string } | { seed: SeedDomainInput }
 
 export const CreateDomainSchema = Type.Object({
   name: Type.String(),
@@ -136,9 +136,11 @@ export class MockControl {
       if (source === undefined) throw new MockApiError(400, `there is no domain '${from}' to copy`)
       doc = copyDomainDoc(source.doc, name)
     } else {
-      const problems = seedDomainProblems(seed, 'seed')
+      // A domain that names no members has every web user as an admin (docs/SEED.md).
+      const admins = this.store.webUsers().map(w => w.username)
+      const problems = seedDomainProblems(seed, 'seed', name, admins)
       if (problems.length > 0) throw new MockApiError(400, `invalid seed: ${problems.join('; ')}`, problems)
-      doc = domainFromSeed(name, seed as SeedDomain)
+      doc = domainFromSeed(name, seed as SeedDomainInput, admins)
     }
     const problems = domainDocProblems(doc, name)
     if (problems.length > 0) throw new MockApiError(400, `the new domain would be invalid: ${problems.join('; ')}`, problems)

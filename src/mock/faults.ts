@@ -6,6 +6,8 @@ import { pathMatcher } from './match.js'
 // Fault injection: rules that answer matching CommCare requests with a chosen
 // status, delay them, or cut the connection. Each rule draws from its own
 // seeded generator, so a run with the same rules and requests repeats exactly.
+// Delays compose with the first answering rule (see decide), so a catch-all
+// delay never hides a later, more specific rule.
 
 export const MAX_DELAY_MS = 120_000
 
@@ -164,12 +166,22 @@ export class Faults {
   }
 
   /**
-   * The first rule that matches and fires decides. A rule with a probability
-   * draws once per matching request; `times` counts only the requests it fired on.
+   * The order of docs/TEST-CONTROL.md: rules are looked at in the order they
+   * were added. The first *answering* rule (status or reset_connection) that
+   * matches and fires decides the answer; later answering rules are not looked
+   * at. Every *delay-only* rule that matches and fires, wherever it stands,
+   * adds its delay (all delays together at most MAX_DELAY_MS). A rule with a
+   * probability draws once per request it is looked at; `times` counts only the
+   * requests it fired on.
    */
   decide (method: string, path: string, domain: string | null): FaultDecision | null {
+    let answer: Active | undefined
+    let answerDelay = 0
+    const delays: Array<{ id: string, ms: number }> = []
     for (const a of this.rules) {
       const r = a.rule
+      const answering = r.status !== undefined || r.reset_connection === true
+      if (answering && answer !== undefined) continue
       if (r.remaining === 0) continue
       if (a.method !== undefined && a.method !== method) continue
       if (r.domain !== undefined && r.domain !== domain) continue
@@ -177,22 +189,40 @@ export class Faults {
       if (r.probability !== undefined && r.probability < 1 && !(a.random() < r.probability)) continue
       if (r.remaining !== null) r.remaining--
       r.hits++
-      const delayMs = r.delay_range_ms !== undefined
+      const ms = r.delay_range_ms !== undefined
         ? r.delay_range_ms[0] + Math.floor(a.random() * (r.delay_range_ms[1] - r.delay_range_ms[0] + 1))
         : r.delay_ms ?? 0
-      const what = r.reset_connection === true ? 'reset the connection' : r.status !== undefined ? `answered ${r.status}` : `delayed ${delayMs} ms`
-      const count = r.times !== undefined ? ` (${r.times - (r.remaining ?? 0)} of ${r.times})` : ''
-      return {
-        source: r.id,
-        status: r.status,
-        body: r.body,
-        headers: r.headers,
-        delayMs,
-        reset: r.reset_connection === true,
-        reason: `fault rule '${r.id}' ${what}${count}${r.status !== undefined ? '; the request never reached the CommCare logic' : ''}`
+      if (answering) {
+        answer = a
+        answerDelay = ms
+      } else {
+        delays.push({ id: r.id, ms })
       }
     }
-    return null
+    if (answer === undefined && delays.length === 0) return null
+    const delayMs = Math.min(MAX_DELAY_MS, delays.reduce((sum, d) => sum + d.ms, answerDelay))
+    if (answer === undefined) {
+      const ids = delays.map(d => `'${d.id}'`).join(', ')
+      return {
+        source: delays[0].id,
+        delayMs,
+        reset: false,
+        reason: `fault rule${delays.length > 1 ? 's' : ''} ${ids} delayed ${delayMs} ms`
+      }
+    }
+    const r = answer.rule
+    const what = r.reset_connection === true ? 'reset the connection' : `answered ${r.status!}`
+    const count = r.times !== undefined ? ` (${r.times - (r.remaining ?? 0)} of ${r.times})` : ''
+    const waited = delays.length === 0 ? '' : `, after waiting ${delayMs} ms (also for ${delays.map(d => `'${d.id}'`).join(', ')})`
+    return {
+      source: r.id,
+      status: r.status,
+      body: r.body,
+      headers: r.headers,
+      delayMs,
+      reset: r.reset_connection === true,
+      reason: `fault rule '${r.id}' ${what}${count}${waited}${r.status !== undefined ? '; the request never reached the CommCare logic' : ''}`
+    }
   }
 }
 

@@ -121,9 +121,14 @@ export function registerMockControl (app: FastifyInstance, options: MockControlO
   app.decorate('mockAdminToken', options.adminToken === undefined || options.adminToken === '' ? null : options.adminToken)
   app.decorateRequest('mockTrace', null)
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style on the hot path: a promise only when a fault may apply.
+  app.addHook('onRequest', (request, reply, done) => {
     const path = pathOf(request.url)
-    if (isMockPath(path)) return
+    // The mock's own pages (all under /__mock/) and the icon a browser asks for beside them: not HQ requests.
+    if (isMockPath(path) || path === '/favicon.ico') {
+      done()
+      return
+    }
     const trace: Trace = {
       start: Date.now(),
       path,
@@ -135,8 +140,14 @@ export function registerMockControl (app: FastifyInstance, options: MockControlO
       recorded: false
     }
     request.mockTrace = trace
-    if (faults.size === 0 && request.headers['x-mock-fault'] === undefined) return
+    if (faults.size === 0 && request.headers['x-mock-fault'] === undefined) {
+      done()
+      return
+    }
+    return applyFault(request, reply, trace, path)
+  })
 
+  async function applyFault (request: FastifyRequest, reply: FastifyReply, trace: Trace, path: string): Promise<FastifyReply | undefined> {
     let decision: FaultDecision | null
     const header = request.headers['x-mock-fault']
     if (header !== undefined) {
@@ -160,7 +171,7 @@ export function registerMockControl (app: FastifyInstance, options: MockControlO
       return reply
     }
     if (decision.status !== undefined) return sendFault(reply, decision)
-  })
+  }
 
   if (!journal.enabled) return control
 
@@ -168,7 +179,8 @@ export function registerMockControl (app: FastifyInstance, options: MockControlO
   app.addHook('preParsing', (request, _reply, payload, done) => {
     const trace = request.mockTrace
     // Fastify holds a body with a Content-Length to that length; one without (chunked) is counted here.
-    if (trace === null || request.headers['content-length'] !== undefined) {
+    // Fastify never reads the body of a GET or HEAD, so there is nothing to count.
+    if (trace === null || request.headers['content-length'] !== undefined || request.method === 'GET' || request.method === 'HEAD') {
       done(null, payload)
       return
     }

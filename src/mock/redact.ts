@@ -152,10 +152,19 @@ export function redactHeader (name: string, value: string): string {
 }
 
 /**
+ * Whether JSON text may hold a secret key: some key, unescaped, would then
+ * contain one of these roots, and only a `\u` escape can spell a letter
+ * differently from the raw text. Text without any is returned as it is,
+ * unparsed (a large answer of the mock's own costs a scan, not a parse).
+ */
+const SECRET_HINT = /password|api[-_\s]*key|token|secret|authorization|\\u/i
+
+/**
  * JSON text with secrets replaced (for a body that is stored cut: the cut text
  * could not be parsed later). Text that is not JSON comes back as it is.
  */
 export function redactJsonText (text: string): string {
+  if (!SECRET_HINT.test(text)) return text
   let parsed: unknown
   try {
     parsed = JSON.parse(text)

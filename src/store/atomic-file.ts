@@ -36,11 +36,16 @@ export class AtomicJsonFile<T> implements Adapter<T> {
     // Serialize first, synchronously: the file gets the state as of this call,
     // whatever changes arrive while the bytes are on their way to the disk.
     const text = this.serialize(data)
+    await this.writePieces(typeof text === 'string' ? [Buffer.from(text)] : text)
+  }
+
+  /** Replaces the file with these bytes (already serialized), atomically. */
+  async writePieces (pieces: Buffer[]): Promise<void> {
     const tmp = join(dirname(this.path), `.${basename(this.path)}.${process.pid}.${++sequence}.tmp`)
     try {
       const fh = await open(tmp, 'w')
       try {
-        await writeAll(fh, typeof text === 'string' ? [Buffer.from(text)] : text)
+        await writeAll(fh, pieces)
         if (this.fsync) await fh.sync()
       } finally {
         await fh.close()
@@ -55,13 +60,13 @@ export class AtomicJsonFile<T> implements Adapter<T> {
 }
 
 /** Writes the pieces in one call where the system takes them all (writeFile would make one per 512 KiB). */
-export async function writeAll (fh: FileHandle, pieces: Buffer[]): Promise<void> {
+export async function writeAll (fh: FileHandle, pieces: Buffer[], position = 0): Promise<void> {
   let total = 0
   for (const p of pieces) total += p.length
-  const done = (await fh.writev(pieces, 0)).bytesWritten
+  const done = (await fh.writev(pieces, position)).bytesWritten
   if (done === total) return
   const rest = Buffer.concat(pieces).subarray(done)
-  for (let at = 0; at < rest.length;) at += (await fh.write(rest, at, rest.length - at, done + at)).bytesWritten
+  for (let at = 0; at < rest.length;) at += (await fh.write(rest, at, rest.length - at, position + done + at)).bytesWritten
 }
 
 /** Makes a rename in `dir` durable. Some file systems refuse; that is not an error. */

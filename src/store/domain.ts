@@ -47,6 +47,9 @@ export function indexDomain<U extends { id: string, username: string }> (domain:
   return index
 }
 
+/** Answers kept per domain (the oldest goes first). */
+const RENDERED_MAX = 20_000
+
 /**
  * One domain's document with the lookups the API needs. The document is the
  * persisted truth; the maps and the sorted list are derived from it and rebuilt
@@ -62,7 +65,8 @@ export class DomainState implements DomainIndex {
   profilesById!: Map<string, Profile>
   private sorted: StoredUser[] | null = null
   /** Serialized answers (per user and URL style), valid until the domain next changes. */
-  private readonly rendered = new Map<string, string>()
+  private rendered = new Map<string, string>()
+  private renderedBefore = new Map<string, string>()
   /** The list's two views (active, deactivated), valid until the domain next changes. */
   private listed: [StoredUser[], StoredUser[]] | null = null
 
@@ -111,7 +115,15 @@ export class DomainState implements DomainIndex {
   cachedJson (key: string, make: () => string): string {
     let json = this.rendered.get(key)
     if (json === undefined) {
-      json = make()
+      json = this.renderedBefore.get(key)
+      if (json === undefined) json = make()
+      // Bounded: a read of every worker of a large domain must not keep them
+      // all. Two generations: when this one is full the older one goes, so the
+      // answers asked for lately stay.
+      if (this.rendered.size >= RENDERED_MAX / 2) {
+        this.renderedBefore = this.rendered
+        this.rendered = new Map()
+      }
       this.rendered.set(key, json)
     }
     return json
@@ -120,6 +132,7 @@ export class DomainState implements DomainIndex {
   /** Call after any change to the document. */
   changed (): void {
     this.rendered.clear()
+    this.renderedBefore.clear()
     this.listed = null
   }
 

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static, type TProperties } from '@sinclair/typebox'
 
 // The shapes of the seed file and of the persisted state. The seed may hold
 // plain passwords for mobile workers (a fixture convenience); the state only
@@ -189,7 +189,8 @@ export const StoredUserSchema = Type.Object({
 }, { additionalProperties: false })
 export type StoredUser = Static<typeof StoredUserSchema>
 
-export const SeedUserSchema = Type.Object({
+/** A mobile worker as a seed may give it, every field filled in (the stored shape, with a plain password allowed). */
+export const FullSeedUserSchema = Type.Object({
   ...userFields,
   language: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   password: Type.Optional(Type.String()),
@@ -197,7 +198,41 @@ export const SeedUserSchema = Type.Object({
   connect_username: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   retired: Type.Optional(Type.Boolean())
 }, { additionalProperties: false })
-export type SeedUser = Static<typeof SeedUserSchema>
+/** A seed's mobile worker after the defaults (src/store/seed-defaults.ts) are filled in. */
+export type SeedUser = Static<typeof FullSeedUserSchema>
+
+/** Properties with a `description` each (what editors show from seed/*.schema.json). */
+function describe<P extends TProperties> (props: P, text: { [K in keyof P]?: string }): P {
+  const out: TProperties = { ...props }
+  for (const [key, description] of Object.entries(text)) out[key] = { ...props[key], description }
+  return out as P
+}
+
+/** A mobile worker as a seed file or a /__mock/domains document writes it: only `username` is required. */
+export const SeedUserSchema = Type.Object(describe({
+  ...Type.Partial(FullSeedUserSchema).properties,
+  username: Type.String({ minLength: 1 })
+}, {
+  username: 'A bare name (`asha`) becomes `asha@<domain>.commcarehq.org`, as HQ names mobile workers; one with `@` is kept.',
+  id: 'Default: derived from the domain and the username (the same on every start and reset).',
+  first_name: 'Default "".',
+  last_name: 'Default "".',
+  email: 'Default "".',
+  language: 'A language code; default null (never set).',
+  phone_numbers: 'Default none.',
+  groups: 'Group ids of the domain (the group lists the worker too); default none.',
+  locations: 'Location ids of the domain; default none.',
+  primary_location: 'One of `locations`; default the first of them, or null.',
+  user_data: 'Custom user data; default {}.',
+  profile_id: 'A profile id of the domain, or null (the default).',
+  role: 'A role name of the domain, or null (the default: the domain\'s default mobile-worker role is shown).',
+  is_active: 'Default true; false: a deactivated worker.',
+  is_account_confirmed: 'Default true; false: created by two-stage confirmation, not yet confirmed.',
+  password: 'The worker\'s password (hashed when loaded); default none.',
+  password_hash: 'A stored hash instead of `password`.',
+  retired: 'Default false.'
+}), { additionalProperties: false })
+export type SeedUserInput = Static<typeof SeedUserSchema>
 
 const domainFields = {
   project_name: Type.String(),
@@ -223,11 +258,12 @@ const domainFields = {
   custom_location_fields: Type.Optional(Type.Array(LocationFieldSchema))
 }
 
-export const SeedDomainSchema = Type.Object({
+/** A seed's domain after the defaults are filled in. */
+export const FullSeedDomainSchema = Type.Object({
   ...domainFields,
-  users: Type.Array(SeedUserSchema)
+  users: Type.Array(FullSeedUserSchema)
 }, { additionalProperties: false })
-export type SeedDomain = Static<typeof SeedDomainSchema>
+export type SeedDomain = Static<typeof FullSeedDomainSchema>
 
 export const DomainDocSchema = Type.Object({
   name: DomainName,
@@ -236,13 +272,105 @@ export const DomainDocSchema = Type.Object({
 }, { additionalProperties: false })
 export type DomainDoc = Static<typeof DomainDocSchema>
 
-export const SeedSchema = Type.Object({
-  /** Feature-flag slugs HQ knows (user_domains' `feature_flag`); absent: the built-in list. */
+/** A seed after the defaults are filled in: what the store converts and serves. */
+export const FullSeedSchema = Type.Object({
   feature_flags: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
   web_users: Type.Array(WebUserSchema),
-  domains: Type.Record(DomainName, SeedDomainSchema, { additionalProperties: false })
+  domains: Type.Record(DomainName, FullSeedDomainSchema, { additionalProperties: false })
 }, { additionalProperties: false })
-export type Seed = Static<typeof SeedSchema>
+export type Seed = Static<typeof FullSeedSchema>
+
+// ---- seeds as written: what the server validates, and what seed/*.schema.json publish --------
+// Every key with a sensible default may be left out (src/store/seed-defaults.ts fills them in,
+// docs/SEED.md lists them); a key that is given keeps its value.
+
+const SchemaKey = Type.String({ description: 'The JSON Schema this file follows (for editors); ignored by the server.' })
+
+export const SeedApiKeySchema = Type.Object({
+  ...ApiKeySchema.properties,
+  domain: Type.Optional(ApiKeySchema.properties.domain),
+  active: Type.Optional(ApiKeySchema.properties.active)
+}, { additionalProperties: false })
+
+export const SeedTokenSchema = Type.Object({
+  ...TokenSchema.properties,
+  domain: Type.Optional(TokenSchema.properties.domain)
+}, { additionalProperties: false })
+
+export const SeedWebUserSchema = Type.Object(describe({
+  ...Type.Partial(WebUserSchema).properties,
+  username: Type.String({ minLength: 1 }),
+  password: Type.String(),
+  api_keys: Type.Optional(Type.Array(SeedApiKeySchema)),
+  tokens: Type.Optional(Type.Array(SeedTokenSchema))
+}, {
+  username: 'The login, usually an e-mail address.',
+  password: 'For Basic and Digest authentication.',
+  id: 'Default: derived from the username.',
+  first_name: 'Default "".',
+  last_name: 'Default "".',
+  email: 'Default: the username.',
+  api_keys: 'API keys: {"key": "…"} plus optionally domain (default null: every domain), active (default true), role, expiration_date, ip_allowlist.',
+  tokens: 'Bearer tokens: {"token": "…"} plus optionally domain (default null).',
+  is_active: 'Default true; false: every credential of the user is refused (401).',
+  toggles: 'Feature-flag slugs on for this user wherever they are a member.'
+}), { additionalProperties: false })
+export type SeedWebUserInput = Static<typeof SeedWebUserSchema>
+
+export const SeedGroupSchema = Type.Object({
+  ...Type.Partial(GroupSchema).properties,
+  id: GroupSchema.properties.id,
+  name: GroupSchema.properties.name
+}, { additionalProperties: false })
+
+export const SeedRoleSchema = Type.Object({
+  ...RoleSchema.properties,
+  id: Type.Optional(RoleSchema.properties.id)
+}, { additionalProperties: false })
+
+const seedDomainFields = describe({
+  ...Type.Partial(Type.Object(domainFields)).properties,
+  roles: Type.Optional(Type.Array(SeedRoleSchema)),
+  groups: Type.Optional(Type.Array(SeedGroupSchema)),
+  users: Type.Optional(Type.Array(SeedUserSchema))
+}, {
+  project_name: 'Default: the domain name.',
+  toggles: 'Feature flags on for the domain, by slug or HQ\'s constant; default none.',
+  rate_limit_per_minute: 'Requests per minute, or null (the default: no limit).',
+  members: 'Memberships of web users ({"username", "role", "is_admin", …}); absent: every web user of the seed is an admin of the domain; []: nobody may call it.',
+  custom_user_fields: 'Slugs of the custom user fields; default none.',
+  profiles: 'User-data profiles {"id", "name", "fields"}; default none.',
+  roles: 'Roles {"name", "permissions"} (id default: derived from the name); default none.',
+  locations: 'Locations; default none.',
+  groups: 'Groups {"id", "name"} plus optionally case_sharing (false), reporting (true), metadata ({}), users (worker ids); default none.',
+  users: 'Mobile workers; only `username` is required; default none.',
+  default_mobile_worker_role: 'The role a worker without one reports; default HQ\'s "Mobile Worker Default".',
+  location_types: 'Location types; absent: derived from the codes the locations use.',
+  privileges: 'Plan privileges by name (all true by default).',
+  strong_mobile_passwords: 'true: a PUT with a weak password is refused (default false).',
+  invitations: 'Invitations to join the domain as a web user.',
+  custom_location_fields: 'Custom location fields that location writes check; default none.'
+})
+
+/** A domain of a seed file as written. */
+export const SeedDomainSchema = Type.Object(seedDomainFields, { additionalProperties: false })
+export type SeedDomainInput = Static<typeof SeedDomainSchema>
+
+/** The `seed` document of `POST /__mock/domains` (also a file for `check-seed --domain`). */
+export const SeedDomainDocumentSchema = Type.Object({
+  $schema: Type.Optional(SchemaKey),
+  ...seedDomainFields
+}, { additionalProperties: false, title: 'commcare-hq-mock domain seed', description: 'One domain in the seed file\'s shape, as POST /__mock/domains takes it in `seed`.' })
+
+/** A seed file as written. */
+export const SeedSchema = Type.Object({
+  $schema: Type.Optional(SchemaKey),
+  /** Feature-flag slugs HQ knows (user_domains' `feature_flag`); absent: the built-in list. */
+  feature_flags: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Feature-flag slugs HQ knows (user_domains\' feature_flag); absent: the built-in list.' })),
+  web_users: Type.Optional(Type.Array(SeedWebUserSchema, { description: 'The web users who may call the API; default none.' })),
+  domains: Type.Optional(Type.Record(DomainName, SeedDomainSchema, { additionalProperties: false, description: 'Domain name ([a-z0-9][a-z0-9-]*) → domain; default none.' }))
+}, { additionalProperties: false, title: 'commcare-hq-mock seed', description: 'Web users and domains the mock starts with (docs/SEED.md).' })
+export type SeedInput = Static<typeof SeedSchema>
 
 export const GlobalDocSchema = Type.Object({
   format: Type.Literal(1),
@@ -252,7 +380,9 @@ export const GlobalDocSchema = Type.Object({
   /** The seed this directory last validated: a restart with the same seed need not parse it again. */
   seed: Type.Optional(Type.Object({
     sha256: Type.String(),
-    domains: Type.Array(DomainName)
+    domains: Type.Array(DomainName),
+    /** SHA-256 of the bytes of the seed the directory was laid down from (absent before 0.3). */
+    laid_from: Type.Optional(Type.String())
   }, { additionalProperties: false }))
 }, { additionalProperties: false })
 export type GlobalDoc = Static<typeof GlobalDocSchema>

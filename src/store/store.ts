@@ -1,18 +1,22 @@
 import { readFile, mkdir, readdir, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { randomUUID, webcrypto } from 'node:crypto'
+import { promisify } from 'node:util'
+import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib'
 import { VERSION } from '../version.js'
 import { Low } from 'lowdb'
-import { AtomicJsonFile, removeStaleTemps, syncDirectory } from './atomic-file.js'
+import { AtomicJsonFile, removeStaleTemps } from './atomic-file.js'
 import { GroupCommit } from './group-commit.js'
-import { DomainSerializer } from './domain-file.js'
+import { DomainWriter, recoverDomain } from './domain-writer.js'
+import { listLogs, removeFiles } from './change-log.js'
 import { DomainState, type DomainIndex } from './domain.js'
 import { acquireLock, type Lock } from './lock.js'
 import { DiskError, StartupError } from './errors.js'
 import { checkDomainDoc, globalDocProblems, seedProblems } from './validate.js'
+import { completeDomain, completeSeed } from './seed-defaults.js'
 import { hashPassword } from '../commcare/passwords.js'
 export { DiskError, StartupError } from './errors.js'
-import type { DomainDoc, GlobalDoc, Seed, SeedDomain, StoredUser, WebUser } from './schema.js'
+import type { DomainDoc, GlobalDoc, Seed, SeedDomainInput, SeedInput, StoredUser, WebUser } from './schema.js'
 
 export interface StoreOptions {
   /** Seed file; read and validated at start, never written. */
@@ -21,6 +25,10 @@ export interface StoreOptions {
   dataDir: string | null
   /** fsync each flush (default true). */
   fsync?: boolean
+  /** Notes for the operator about the data directory (a log cut off after a crash, …); default: standard error. */
+  warn?: (message: string) => void
+  /** Lay the seed down again even when the data directory holds data (`--fresh`). */
+  fresh?: boolean
 }
 
 export interface StateExport {
@@ -31,9 +39,8 @@ export interface StateExport {
 
 interface Domain {
   state: DomainState
-  db: Low<DomainDoc> | null
+  writer: DomainWriter | null
   commit: GroupCommit | null
-  serializer: DomainSerializer | null
 }
 
 async function readSeedBytes (path: string): Promise<Buffer> {
@@ -53,26 +60,31 @@ function parseSeed (path: string, bytes: Buffer): Seed {
   }
   const problems = seedProblems(seed)
   if (problems.length > 0) throw new StartupError(path, problems)
-  return seed as Seed
+  return completeSeed(seed as SeedInput)
 }
 
 /**
- * Identifies a seed's bytes as validated by this version of the mock. Hashed
- * on a worker thread of Node's pool, so the data files load meanwhile.
+ * Identifies a seed's bytes (`content`) and the bytes as validated by this
+ * version of the mock (`sha256`). Hashed on a worker thread of Node's pool, so
+ * the data files load meanwhile.
  */
-async function seedFingerprint (bytes: Buffer): Promise<string> {
-  const digest = await webcrypto.subtle.digest('SHA-256', Buffer.concat([Buffer.from(`${VERSION}\0`), bytes]))
-  return Buffer.from(digest).toString('hex')
+async function seedFingerprint (bytes: Buffer): Promise<{ sha256: string, content: string }> {
+  const content = Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex')
+  const digest = await webcrypto.subtle.digest('SHA-256', Buffer.from(`${VERSION}\0${content}`))
+  return { sha256: Buffer.from(digest).toString('hex'), content }
 }
 
-/** Reads and validates a seed file. */
+/** Reads and validates a seed file; the result has every default filled in. */
 export async function readSeed (path: string): Promise<Seed> {
   return parseSeed(path, await readSeedBytes(path))
 }
 
-/** Turns a seed domain into a stored document: passwords become hashes. */
-export function domainFromSeed (name: string, seed: SeedDomain): DomainDoc {
-  const { users, ...rest } = structuredClone(seed)
+/**
+ * Turns a seed domain into a stored document: the defaults filled in
+ * (`webUsernames` become admins when it names no members), passwords hashed.
+ */
+export function domainFromSeed (name: string, seed: SeedDomainInput, webUsernames: readonly string[] = []): DomainDoc {
+  const { users, ...rest } = completeDomain(name, structuredClone(seed), webUsernames)
   return {
     name,
     ...rest,
@@ -98,14 +110,20 @@ export function copyDomainDoc (source: DomainDoc, name: string): DomainDoc {
   return doc
 }
 
+const deflateRawAsync = promisify(deflateRaw)
+/** Fast compression: the seed is kept small, not small at any cost. */
+const PACK = { level: 1 }
+
 export class Store {
   readonly seedPath: string
   readonly dataDir: string | null
-  // The seed is kept as the file's bytes until a seed domain is first needed,
-  // then as each domain's converted document in JSON: text is one object to
-  // the garbage collector, however many users.
+  // The seed is kept as the file's bytes (compressed once the start is done)
+  // until a seed domain is first needed, then as each domain's converted
+  // document in compressed JSON: one object to the garbage collector, and a
+  // tenth of the seed's size in memory, however many users.
   private seedBytes: Buffer | null = null
-  private seedDomains = new Map<string, string | null>()
+  private seedPacked: Buffer | null = null
+  private seedDomains = new Map<string, Buffer | null>()
   private seedWebUsersCache: WebUser[] | null = null
   private seedFeatureFlagsCache: string[] | undefined = undefined
   private readonly domainMap = new Map<string, Domain>()
@@ -114,11 +132,22 @@ export class Store {
   private webUsersByName = new Map<string, WebUser>()
   private lock: Lock | null = null
   private readonly fsync: boolean
+  private readonly warn: (message: string) => void
+  private readonly fresh: boolean
+  /**
+   * Set when the data directory was laid down from other seed bytes than the
+   * seed given now: it keeps serving its stored data (`--fresh` starts over).
+   */
+  seedMismatch = false
+  /** SHA-256 of the given seed's bytes (with a data directory). */
+  private seedContent: string | null = null
 
   private constructor (options: StoreOptions) {
     this.seedPath = resolve(options.seedPath)
     this.dataDir = options.dataDir === null ? null : resolve(options.dataDir)
     this.fsync = options.fsync ?? true
+    this.warn = options.warn ?? (message => { process.stderr.write(`commcare-hq-mock: ${message}\n`) })
+    this.fresh = options.fresh ?? false
   }
 
   static async open (options: StoreOptions): Promise<Store> {
@@ -138,7 +167,7 @@ export class Store {
   private seedDoc (name: string): DomainDoc | undefined {
     if (!this.seedDomains.has(name)) return undefined
     this.convertSeed()
-    return JSON.parse(this.seedDomains.get(name)!) as DomainDoc
+    return JSON.parse(inflateRawSync(this.seedDomains.get(name)!).toString('utf8')) as DomainDoc
   }
 
   /** The seed's web users (a fresh copy). */
@@ -148,12 +177,25 @@ export class Store {
   }
 
   private convertSeed (): void {
-    if (this.seedBytes === null) return
-    const seed = JSON.parse(this.seedBytes.toString('utf8')) as Seed
-    for (const [n, d] of Object.entries(seed.domains)) this.seedDomains.set(n, JSON.stringify(domainFromSeed(n, d)))
+    const bytes = this.seedBytes ?? (this.seedPacked === null ? null : inflateRawSync(this.seedPacked))
+    if (bytes === null) return
+    const seed = completeSeed(JSON.parse(bytes.toString('utf8')) as SeedInput)
+    for (const [n, d] of Object.entries(seed.domains)) this.seedDomains.set(n, deflateRawSync(JSON.stringify(domainFromSeed(n, d)), PACK))
     this.seedWebUsersCache = seed.web_users
     this.seedFeatureFlagsCache = seed.feature_flags
     this.seedBytes = null
+    this.seedPacked = null
+  }
+
+  /** Keeps the seed file's bytes for a later conversion; compressed on the thread pool meanwhile. */
+  private keepSeedBytes (bytes: Buffer): void {
+    this.seedBytes = bytes
+    this.seedPacked = null
+    deflateRawAsync(bytes, PACK).then(packed => {
+      if (this.seedBytes !== bytes) return
+      this.seedPacked = packed
+      this.seedBytes = null
+    }, () => {})
   }
 
   /** The seed's feature-flag slugs, or undefined when it names none (the built-in list applies). */
@@ -170,7 +212,7 @@ export class Store {
 
   /** Takes a parsed, validated seed (its bytes are kept for later conversion). */
   private useSeed (bytes: Buffer, seed: Seed): void {
-    this.seedBytes = bytes
+    this.keepSeedBytes(bytes)
     this.seedDomains = new Map(Object.keys(seed.domains).map(n => [n, null]))
     this.seedWebUsersCache = null
   }
@@ -211,17 +253,21 @@ export class Store {
     const fingerprint = seedFingerprint(seedBytes)
     // Awaited below; a start that fails first must not leave it unhandled.
     fingerprint.catch(() => {})
-    const existing = await readDataFile(globalAdapter, globalDocProblems)
+    // --fresh lays the seed down as on a first start, whatever the directory holds.
+    const existing = this.fresh ? null : await readDataFile(globalAdapter, globalDocProblems)
     if (existing === null) {
       // First start on this directory: lay the seed down. global.json is written
       // last, so a start interrupted half way simply starts over.
       this.useSeed(seedBytes, parseSeed(this.seedPath, seedBytes))
       for (const name of await this.domainFileNames()) await unlink(this.domainPath(name))
+      const logs = await listLogs(this.domainsDir)
+      for (const list of logs.values()) await removeFiles(list.map(l => l.path))
       for (const name of this.seedDomains.keys()) {
-        const d = this.attach(this.seedDoc(name)!, true)
-        await d.db!.write()
+        const doc = this.seedDoc(name)!
+        await this.attach(doc, true).writer!.create(doc)
       }
-      const seed = { sha256: await fingerprint, domains: [...this.seedDomains.keys()] }
+      const { sha256, content } = await fingerprint
+      const seed = { sha256, domains: [...this.seedDomains.keys()], laid_from: content }
       this.globalDb = new Low(globalAdapter, { ...this.seedGlobal(), seed })
       await this.globalDb.write()
       this.setGlobal(this.globalDb.data)
@@ -229,27 +275,56 @@ export class Store {
     }
     this.globalDb = new Low(globalAdapter, existing)
     this.setGlobal(existing)
-    for (const name of await this.domainFileNames()) {
-      const adapter = new AtomicJsonFile<DomainDoc>(this.domainPath(name), { fsync: this.fsync })
-      // Validation builds the domain's lookups; its state takes them over.
-      let index: DomainIndex | undefined
-      const doc = await readDataFile(adapter, d => {
-        const checked = checkDomainDoc(d, name)
-        index = checked.index
-        return checked.problems
-      })
-      if (doc !== null) this.attach(doc, true, index)
-    }
+    await this.loadDomains()
     // A seed this directory already validated, byte for byte, is not parsed
     // again until it is needed (a reset): restarts on big seeds stay fast.
-    const seedHash = await fingerprint
-    if (existing.seed?.sha256 === seedHash) {
-      this.seedBytes = seedBytes
+    const { sha256: seedHash, content } = await fingerprint
+    // The seed the directory was laid down from: a directory of 0.2 or before
+    // never recorded it and takes the seed of this start as its own.
+    const laidFrom = existing.seed?.laid_from ?? content
+    this.seedContent = content
+    this.seedMismatch = laidFrom !== content
+    if (existing.seed?.sha256 === seedHash && existing.seed.laid_from !== undefined) {
+      this.keepSeedBytes(seedBytes)
       this.seedDomains = new Map(existing.seed.domains.map(n => [n, null]))
     } else {
       this.useSeed(seedBytes, parseSeed(this.seedPath, seedBytes))
-      existing.seed = { sha256: seedHash, domains: [...this.seedDomains.keys()] }
+      existing.seed = { sha256: seedHash, domains: [...this.seedDomains.keys()], laid_from: laidFrom }
       await this.globalDb.write()
+    }
+  }
+
+  /**
+   * Each domain's snapshot with its change logs replayed, validated. Logs of a
+   * domain without a snapshot (a deletion that did not finish) are removed.
+   */
+  private async loadDomains (): Promise<void> {
+    const logs = await listLogs(this.domainsDir)
+    for (const name of await this.domainFileNames()) {
+      const path = this.domainPath(name)
+      const own = logs.get(name) ?? []
+      logs.delete(name)
+      let found
+      try {
+        found = await recoverDomain(path, own)
+      } catch (err) {
+        const problem = err instanceof SyntaxError ? `not valid JSON (${err.message})` : `cannot read the data file (${(err as NodeJS.ErrnoException).code ?? String(err)})`
+        throw new StartupError(path, [problem])
+      }
+      if (found === null) continue
+      for (const note of found.notes) this.warn(note)
+      // Validation builds the domain's lookups; its state takes them over.
+      const checked = checkDomainDoc(found.doc, name)
+      if (checked.problems.length > 0) {
+        const where = found.replayed.length > 0 ? `${path} (with ${found.replayed.map(c => c.path).join(', ')} replayed)` : path
+        throw new StartupError(where, checked.problems)
+      }
+      const doc = found.doc as DomainDoc
+      await this.attach(doc, true, checked.index).writer!.resume(doc, found, own.map(l => l.generation))
+    }
+    for (const [name, list] of logs) {
+      this.warn(`${list.map(l => l.path).join(', ')}: removed, domain ${name} has no data file (it was being deleted)`)
+      await removeFiles(list.map(l => l.path))
     }
   }
 
@@ -269,26 +344,25 @@ export class Store {
 
   private attach (doc: DomainDoc, persistent: boolean, index?: DomainIndex): Domain {
     const state = new DomainState(doc, index)
-    let db: Low<DomainDoc> | null = null
+    let writer: DomainWriter | null = null
     let commit: GroupCommit | null = null
-    let serializer: DomainSerializer | null = null
     if (persistent) {
-      const users = serializer = new DomainSerializer()
-      const adapter = new AtomicJsonFile<DomainDoc>(this.domainPath(doc.name), { fsync: this.fsync, serialize: d => users.serialize(d) })
-      const lowDb = new Low<DomainDoc>(adapter, doc)
-      db = lowDb
+      const w = writer = new DomainWriter({ dir: this.domainsDir, name: doc.name, fsync: this.fsync, warn: m => this.warn(m) })
       commit = new GroupCommit(
+        async () => await w.flush(state.doc),
         async () => {
-          lowDb.data = state.doc
-          await lowDb.write()
-        },
-        async () => {
-          const onDisk = await adapter.read()
-          return () => { if (onDisk !== null) state.replace(onDisk) }
+          // No compaction may move the files while they are read.
+          await w.idle()
+          const onDisk = await w.readDurable()
+          return () => {
+            if (onDisk === null) return
+            state.replace(onDisk)
+            w.rebase(onDisk)
+          }
         }
       )
     }
-    const domain = { state, db, commit, serializer }
+    const domain = { state, writer, commit }
     this.domainMap.set(doc.name, domain)
     return domain
   }
@@ -368,8 +442,8 @@ export class Store {
   }
 
   private changed (state: DomainState, touched?: Iterable<StoredUser>): void {
-    const serializer = this.domainMap.get(state.name)?.serializer
-    if (serializer == null) return
+    const serializer = this.domainMap.get(state.name)?.writer?.serializer
+    if (serializer === undefined) return
     if (touched === undefined) serializer.changedAll()
     else serializer.changedUsers(touched)
   }
@@ -420,6 +494,11 @@ export class Store {
     const flags = this.seedFeatureFlags()
     if (flags === undefined) delete this.global.feature_flags
     else this.global.feature_flags = flags
+    // The directory now holds the given seed's data: a restart need not warn.
+    if (this.global.seed !== undefined && this.seedContent !== null) {
+      this.global.seed.laid_from = this.seedContent
+      this.seedMismatch = false
+    }
     await this.importState({
       format: 1,
       web_users: this.seedWebUsers(),
@@ -430,10 +509,10 @@ export class Store {
   /** Adds a domain (the caller checked the name is free and the doc is valid). */
   async createDomain (doc: DomainDoc): Promise<DomainState> {
     const d = this.attach(doc, this.dataDir !== null)
-    if (d.db !== null) {
+    if (d.writer !== null) {
       try {
-        await d.db.write()
-        await syncDirectory(this.domainsDir)
+        const stale = (await listLogs(this.domainsDir)).get(doc.name) ?? []
+        await d.writer.create(doc, stale.map(l => l.path))
       } catch (err) {
         this.domainMap.delete(doc.name)
         throw new DiskError(err as Error)
@@ -448,9 +527,7 @@ export class Store {
     this.domainMap.delete(name)
     if (d.commit !== null) {
       await d.commit.idle()
-      await unlink(this.domainPath(name)).catch(err => {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new DiskError(err as Error)
-      })
+      await d.writer!.remove().catch(err => { throw new DiskError(err as Error) })
     }
     return true
   }
@@ -489,7 +566,11 @@ export class Store {
 
   /** Waits for pending writes and releases the data directory. */
   async close (): Promise<void> {
-    for (const d of this.domainMap.values()) await d.commit?.idle()
+    for (const d of this.domainMap.values()) {
+      await d.commit?.idle()
+      // The snapshot takes in the log: a stopped server's data files are whole.
+      await d.writer?.close(d.state.doc).catch(err => this.warn(`domain ${d.state.name}: the final compaction failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); the log keeps every change`))
+    }
     await this.lock?.release()
     this.lock = null
   }

@@ -1,9 +1,25 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { TSchema } from '@sinclair/typebox'
 import { indexDomain, type DomainIndex, type IndexableDomain } from './domain.js'
-import { DomainDocSchema, GlobalDocSchema, SeedDomainSchema, SeedSchema, type DomainDoc, type GlobalDoc, type Seed, type SeedDomain, type SeedUser, type StoredUser } from './schema.js'
+import { DOMAIN_NAME_PATTERN, DomainDocSchema, GlobalDocSchema, SeedDomainDocumentSchema, SeedSchema, type DomainDoc, type GlobalDoc, type SeedDomainInput, type SeedInput, type SeedUser, type StoredUser } from './schema.js'
+import { completeDomain, completeSeed } from './seed-defaults.js'
 
 const ID = /^[A-Za-z0-9_.-]{1,64}$/
+
+/** At most this many problems are listed; the rest are counted ("… and 12 more"). */
+export const MAX_PROBLEMS = 200
+
+/** How many problems a list from capProblems stands for (its "… and N more" counted). */
+export function problemCount (problems: string[]): number {
+  const more = /^… and (\d+) more$/.exec(problems.at(-1) ?? '')
+  return more === null ? problems.length : problems.length - 1 + Number(more[1])
+}
+
+/** Every problem up to MAX_PROBLEMS, then one line counting the rest. */
+export function capProblems (problems: string[]): string[] {
+  if (problems.length <= MAX_PROBLEMS) return problems
+  return [...problems.slice(0, MAX_PROBLEMS), `… and ${problems.length - MAX_PROBLEMS} more`]
+}
 
 /** A checker compiled on first use: a start on existing data never needs the seed's. */
 function compile<T extends TSchema> (schema: T) {
@@ -11,10 +27,15 @@ function compile<T extends TSchema> (schema: T) {
   return (value: unknown): string[] => {
     check ??= TypeCompiler.Compile(schema)
     if (check.Check(value)) return []
+    // One problem per place: a missing key is "Expected required property",
+    // not that and then "Expected string" for the same path.
     const out: string[] = []
+    const seen = new Set<string>()
     for (const e of check.Errors(value)) {
+      if (seen.has(e.path)) continue
+      seen.add(e.path)
       out.push(`${e.path === '' ? '(top level)' : e.path}: ${e.message}`)
-      if (out.length >= 5) break
+      if (out.length > MAX_PROBLEMS) break
     }
     return out
   }
@@ -23,7 +44,7 @@ function compile<T extends TSchema> (schema: T) {
 const seedErrors = compile(SeedSchema)
 const domainErrors = compile(DomainDocSchema)
 const globalErrors = compile(GlobalDocSchema)
-const seedDomainErrors = compile(SeedDomainSchema)
+const seedDomainErrors = compile(SeedDomainDocumentSchema)
 
 /**
  * Cross-references inside one domain: ids, memberships, locations, profiles.
@@ -88,7 +109,7 @@ export function domainReferenceErrors<U extends SeedUser | StoredUser> (domain: 
       else if (!user.groups.includes(g.id)) out.push(`${where}groups: '${g.id}' lists user '${uid}' but the user does not list the group`)
     }
   }
-  return out.slice(0, 10)
+  return out
 }
 
 /** Roles named by members exist; location types form a tree their locations use. */
@@ -198,30 +219,57 @@ function webUserErrors (webUsers: GlobalDoc['web_users'], domains: string[] | nu
   return out
 }
 
+/**
+ * Every problem of a seed file as written (capped at MAX_PROBLEMS). The
+ * references of the web users and of each domain are checked even when
+ * another part has a shape problem, so one run lists them all.
+ */
 export function seedProblems (seed: unknown): string[] {
   const shape = seedErrors(seed)
-  if (shape.length > 0) return shape
-  const s = seed as Seed
-  const out = webUserErrors(s.web_users, Object.keys(s.domains))
-  for (const [name, d] of Object.entries(s.domains)) out.push(...domainReferenceErrors(d, `domains/${name}/`))
-  return out
+  const broken = (prefix: string): boolean => shape.some(p => p.startsWith(prefix + '/') || p.startsWith(prefix + ':'))
+  if (shape.length > 0 && (typeof seed !== 'object' || seed === null || Array.isArray(seed))) return capProblems(shape)
+  const input = seed as SeedInput
+  // A domain name the pattern refuses shows as an unexpected key of `domains`.
+  const out = shape.map(p => /^\/domains\/[^/]+: Unexpected property$/.test(p)
+    ? p.replace(/: Unexpected property$/, `: not a valid domain name (${DOMAIN_NAME_PATTERN.source})`)
+    : p)
+  const webUsersOk = !broken('/web_users') && (input.web_users === undefined || Array.isArray(input.web_users))
+  const domainsOk = input.domains === undefined || (typeof input.domains === 'object' && input.domains !== null && !Array.isArray(input.domains) && !broken('/domains'))
+  const fine = completeSeed({
+    web_users: webUsersOk ? input.web_users : [],
+    domains: domainsOk ? input.domains : {}
+  })
+  if (webUsersOk) out.push(...webUserErrors(fine.web_users, domainsOk ? Object.keys(fine.domains) : null))
+  if (typeof input.domains === 'object' && input.domains !== null && !Array.isArray(input.domains)) {
+    for (const [name, d] of Object.entries(input.domains)) {
+      if (broken(`/domains/${name}`) || typeof d !== 'object' || d === null) continue
+      const complete = Object.hasOwn(fine.domains, name) ? fine.domains[name] : completeDomain(name, d, fine.web_users.map(w => w.username))
+      out.push(...domainReferenceErrors(complete, `domains/${name}/`))
+    }
+  }
+  return capProblems(out)
 }
 
-/** One domain in the seed's shape (as posted to create a domain on the fly). */
-export function seedDomainProblems (domain: unknown, where = ''): string[] {
+/**
+ * One domain in the seed's shape (as posted to create a domain on the fly,
+ * named `name`, with `webUsernames` the admins when it names no members).
+ * `where` prefixes each problem: `seed` gives `seed/users/0/id: …` and
+ * `seed/users: …`.
+ */
+export function seedDomainProblems (domain: unknown, where = '', name = 'domain', webUsernames: readonly string[] = []): string[] {
   const shape = seedDomainErrors(domain)
-  if (shape.length > 0) return shape.map(p => where + p)
-  return domainReferenceErrors(domain as SeedDomain, where)
+  if (shape.length > 0) return capProblems(shape).map(p => where + p)
+  return capProblems(domainReferenceErrors(completeDomain(name, domain as SeedDomainInput, webUsernames), where === '' ? '' : `${where}/`))
 }
 
 /** A stored domain's problems; when it has none, its lookups too (for its DomainState). */
 export function checkDomainDoc (doc: unknown, expectedName?: string): { problems: string[], index?: DomainIndex } {
   const shape = domainErrors(doc)
-  if (shape.length > 0) return { problems: shape }
+  if (shape.length > 0) return { problems: capProblems(shape) }
   const d = doc as DomainDoc
   if (expectedName !== undefined && d.name !== expectedName) return { problems: [`name: '${d.name}' does not match the file name '${expectedName}'`] }
   const index = indexDomain(d)
-  const problems = domainReferenceErrors(d, '', index)
+  const problems = capProblems(domainReferenceErrors(d, '', index))
   return problems.length > 0 ? { problems } : { problems, index }
 }
 
@@ -231,6 +279,6 @@ export function domainDocProblems (doc: unknown, expectedName?: string): string[
 
 export function globalDocProblems (doc: unknown): string[] {
   const shape = globalErrors(doc)
-  if (shape.length > 0) return shape
+  if (shape.length > 0) return capProblems(shape)
   return webUserErrors((doc as GlobalDoc).web_users, null)
 }

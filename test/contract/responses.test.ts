@@ -121,7 +121,7 @@ t.test('every request example in openapi.yaml succeeds against the bundled seed'
     // A fresh app each: examples must work on the seed, not on each other's leftovers.
     const app = await build(t)
     const res = await app.inject({
-      method: ex.method,
+      method: ex.method as import('fastify').InjectOptions['method'],
       url: ex.url,
       headers: ex.mock ? {} : { authorization: ADMIN },
       payload: ex.value as object

@@ -1,13 +1,12 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { chmod, chown, mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { ADMIN, AMINA, BRIAN, DAVID, DOCS_SAMPLE_PUT, JDOE } from '../helpers/app.js'
 import { seedDomain, seedUser } from '../helpers/seed.js'
+import { docker, dockerOk, freePort } from '../helpers/docker.js'
 
 // Builds the image and runs it for real: health, persistence on the /data
 // volume, graceful stop, custom seed, corrupt data, non-root user. Skips with a
@@ -20,41 +19,6 @@ const LABEL = `commcare-hq-mock-test=${RUN_ID}`
 const NODE_MAJOR = process.env.MOCK_DOCKER_NODE_VERSION !== undefined && process.env.MOCK_DOCKER_NODE_VERSION !== ''
   ? process.env.MOCK_DOCKER_NODE_VERSION
   : process.versions.node.split('.')[0]
-
-interface Run { code: number | null, stdout: string, stderr: string }
-
-function docker (args: string[], timeoutMs = 60_000): Promise<Run> {
-  return new Promise(resolve => {
-    const child = spawn('docker', args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.on('error', err => { stderr += String(err) })
-    child.on('close', code => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
-
-async function dockerOk (args: string[], timeoutMs?: number): Promise<string> {
-  const r = await docker(args, timeoutMs)
-  if (r.code !== 0) throw new Error(`docker ${args[0]} failed (${r.code}):\n${(r.stderr + r.stdout).slice(-4000)}`)
-  return r.stdout.trim()
-}
-
-function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address()
-      s.close(() => typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')))
-    })
-  })
-}
 
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`

@@ -1,7 +1,10 @@
 import t from 'tap'
+import fc from 'fast-check'
+import { readFile } from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
+import { fileURLToPath } from 'node:url'
 import { build, ADMIN, JDOE, MARY } from '../helpers/app.js'
-import { Faults, parseFaultHeader, seededRandom } from '../../src/mock/faults.js'
+import { Faults, MAX_DELAY_MS, parseFaultHeader, seededRandom, type FaultRuleInput } from '../../src/mock/faults.js'
 import { startMockServer } from '../../src/fixture.js'
 
 const JSON_HEADERS = { authorization: ADMIN, 'content-type': 'application/json' }
@@ -262,4 +265,157 @@ t.test('a rule header that is not a header name, or that frames the answer, is a
   const res = await app.inject({ method: 'GET', url: user('demo', JDOE) })
   t.equal(res.statusCode, 401, 'and requests are answered as before')
   t.type(res.headers['x-mock-reason'], 'string')
+})
+
+/** Sends one request to a real server: its status, or 'reset' when the connection was cut. */
+async function send (url: URL, method: string, body?: string): Promise<number | 'reset'> {
+  return await new Promise(resolve => {
+    const headers: Record<string, string> = { authorization: ADMIN }
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    const req = httpRequest(url, { method, headers }, res => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode ?? 0))
+    })
+    req.on('error', () => resolve('reset'))
+    req.end(body)
+  })
+}
+
+t.test('the fault sequence of docs/TEST-CONTROL.md, added as written, fires every rule it shows', async t => {
+  const page = await readFile(fileURLToPath(new URL('../../docs/TEST-CONTROL.md', import.meta.url)), 'utf8')
+  const section = page.split('## Faults')[1]?.split('\n## ')[0] ?? ''
+  const bodies = [...section.matchAll(/^curl -X POST \$M\/__mock\/faults[^\n]*?(?:\\\n)?[^\n]*?-d '(\{[^']*\})'/gm)].map(m => JSON.parse(m[1]) as FaultRuleInput)
+  t.same(bodies, [
+    { method: 'PUT', path: '/a/demo/api/v0.5/user/*', status: 429, times: 2 },
+    { domain: 'ci-42', status: 500, probability: 0.5, seed: 7 },
+    { delay_range_ms: [200, 800] },
+    { reset_connection: true, times: 1 }
+  ], 'the page shows the four rules this test adds')
+
+  const server = await startMockServer()
+  t.teardown(() => server.close())
+  await server.createDomain('ci-42', 'demo')
+  for (const rule of bodies) {
+    const res = await fetch(`${server.url}/__mock/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) })
+    t.equal(res.status, 201)
+  }
+  const timed = async (method: string, url: string, body?: string): Promise<number | 'reset'> => {
+    const start = performance.now()
+    const got = await send(new URL(url, server.url), method, body)
+    const ms = performance.now() - start
+    t.ok(ms >= 199, `${method} ${url} waited for the delay rule (${ms.toFixed(0)} ms)`)
+    return got
+  }
+  const put = user('demo', JDOE)
+  t.same([await timed('PUT', put, '{"first_name": "A"}'), await timed('PUT', put, '{"first_name": "B"}')], [429, 429],
+    'the PUT rule answers, the catch-all delay before it')
+  const ci = []
+  for (let i = 0; i < 6; i++) ci.push(await timed('GET', user('ci-42', JDOE)))
+  t.ok(ci.includes(500), `the flaky rule answers some of ci-42's requests (${ci.join(' ')})`)
+  t.equal(ci.filter(s => s === 'reset').length, 1, 'the first ci-42 request it lets through meets the one reset')
+  t.ok(ci.every(s => s === 500 || s === 200 || s === 'reset'))
+  t.equal(await timed('GET', user('demo', JDOE)), 200, 'the reset was used up; the delay stays')
+  const hits = server.faults().map(f => [f.id, f.hits > 0])
+  t.same(hits, [['fault-1', true], ['fault-2', true], ['fault-3', true], ['fault-4', true]], 'every rule fired')
+  t.equal(server.faults()[2].hits, 9, 'the catch-all delay applied to every request')
+  const [last] = server.requests({ status: 429, limit: 1 })
+  t.equal(last.fault?.rule, 'fault-1')
+  t.ok((last.fault?.delay_ms ?? 0) >= 200, 'the journal shows the delay of the answered request')
+  t.match(last.reason, /^fault rule 'fault-1' answered 429 \(2 of 2\), after waiting \d+ ms \(also for 'fault-3'\); the request never reached the CommCare logic$/)
+})
+
+t.test('a later specific rule wins over an earlier catch-all delay; two delays add up', async t => {
+  const f = new Faults()
+  f.add({ id: 'slow', delay_ms: 100 })
+  f.add({ id: 'slower', path: '/a/demo/', delay_ms: 50 })
+  f.add({ id: 'puts', method: 'PUT', status: 503 })
+  t.match(f.decide('PUT', '/a/demo/x/', 'demo'), { source: 'puts', status: 503, delayMs: 150, reset: false })
+  t.match(f.decide('GET', '/a/demo/x/', 'demo'), { source: 'slow', status: undefined, delayMs: 150, reason: "fault rules 'slow', 'slower' delayed 150 ms" })
+  t.match(f.decide('GET', '/a/other/x/', 'other'), { source: 'slow', delayMs: 100, reason: "fault rule 'slow' delayed 100 ms" })
+  const big = new Faults()
+  big.add({ delay_ms: MAX_DELAY_MS })
+  big.add({ delay_ms: MAX_DELAY_MS })
+  t.equal(big.decide('GET', '/', null)?.delayMs, MAX_DELAY_MS, 'delays together stay within the bound')
+})
+
+// The documented order, written as its two rules apply: the first answering rule that
+// matches and fires answers; every delay-only rule that matches and fires adds its delay.
+// Each rule draws from its own generator, so looking at answers and delays in two passes
+// gives the same draws as the server's single pass.
+interface ModelRule { input: FaultRuleInput, id: string, hits: number, remaining: number | null, random: () => number }
+
+function modelDecide (rules: ModelRule[], method: string, path: string, domain: string | null) {
+  const fires = (m: ModelRule): boolean => {
+    const r = m.input
+    if (m.remaining === 0) return false
+    if (r.method !== undefined && r.method.toUpperCase() !== method) return false
+    if (r.domain !== undefined && r.domain !== domain) return false
+    if (r.path !== undefined && !(r.path.endsWith('*') ? path.startsWith(r.path.slice(0, -1)) : path.includes(r.path))) return false
+    if (r.probability !== undefined && r.probability < 1 && m.random() >= r.probability) return false
+    return true
+  }
+  const apply = (m: ModelRule): number => {
+    m.hits++
+    if (m.remaining !== null) m.remaining--
+    const r = m.input
+    if (r.delay_range_ms === undefined) return r.delay_ms ?? 0
+    return r.delay_range_ms[0] + Math.floor(m.random() * (r.delay_range_ms[1] - r.delay_range_ms[0] + 1))
+  }
+  const answers = (m: ModelRule): boolean => m.input.status !== undefined || m.input.reset_connection === true
+  const answer = rules.filter(answers).find(fires)
+  let delay = answer === undefined ? 0 : apply(answer)
+  const delayed = rules.filter(m => !answers(m) && fires(m))
+  for (const m of delayed) delay += apply(m)
+  if (answer === undefined && delayed.length === 0) return null
+  return {
+    source: answer?.id ?? delayed[0].id,
+    status: answer?.input.status,
+    reset: answer?.input.reset_connection === true,
+    delayMs: Math.min(delay, MAX_DELAY_MS)
+  }
+}
+
+const ruleArb: fc.Arbitrary<FaultRuleInput> = fc.record({
+  method: fc.option(fc.constantFrom('GET', 'put'), { nil: undefined }),
+  path: fc.option(fc.constantFrom('/a/demo/*', '/user/', '/a/*'), { nil: undefined }),
+  domain: fc.option(fc.constantFrom('demo', 'other'), { nil: undefined }),
+  what: fc.constantFrom('status', 'status+delay', 'delay', 'range', 'reset'),
+  times: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+  probability: fc.option(fc.constantFrom(0, 0.3, 0.5, 1), { nil: undefined }),
+  seed: fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined })
+}, { requiredKeys: ['what'] }).map(({ what, ...rest }) => {
+  const rule: FaultRuleInput = { ...rest }
+  if (what.startsWith('status')) rule.status = 500
+  if (what === 'status+delay' || what === 'delay') rule.delay_ms = 7
+  if (what === 'range') rule.delay_range_ms = [1, 40]
+  if (what === 'reset') rule.reset_connection = true
+  return rule
+})
+
+const requestArb = fc.record({
+  method: fc.constantFrom('GET', 'PUT'),
+  target: fc.constantFrom<[string, string | null]>(['/a/demo/api/v0.5/user/x/', 'demo'], ['/a/other/api/v0.5/user/y/', 'other'], ['/other/path/', null])
+})
+
+t.test('property: over random rule lists, every decision follows the documented order', async t => {
+  fc.assert(fc.property(fc.array(ruleArb, { maxLength: 6 }), fc.array(requestArb, { maxLength: 12 }), (inputs, requests) => {
+    const faults = new Faults()
+    const model: ModelRule[] = inputs.map(input => {
+      const added = faults.add(input)
+      return { input, id: added.id, hits: 0, remaining: input.times ?? null, random: seededRandom(input.seed ?? 0) }
+    })
+    for (const { method, target: [path, domain] } of requests) {
+      const got = faults.decide(method, path, domain)
+      const want = modelDecide(model, method, path, domain)
+      if (want === null) {
+        if (got !== null) return false
+        continue
+      }
+      if (got === null) return false
+      if (got.source !== want.source || got.status !== want.status || got.reset !== want.reset || got.delayMs !== want.delayMs) return false
+    }
+    const listed = faults.list()
+    return listed.every((r, i) => r.hits === model[i].hits && r.remaining === model[i].remaining)
+  }), { numRuns: 500, seed: 20261201 })
+  t.pass('500 random rule lists and request sequences agree with the documented order')
 })

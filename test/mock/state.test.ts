@@ -1,10 +1,11 @@
 import t from 'tap'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build, ADMIN, JDOE, MARY, SEED } from '../helpers/app.js'
 import { seedDomain, seedUser } from '../helpers/seed.js'
 import { Store } from '../../src/store/store.js'
+import { readDomainOnDisk } from '../../src/store/domain-writer.js'
 
 const JSON_HEADERS = { authorization: ADMIN, 'content-type': 'application/json' }
 const TINY = '0123456789abcdef0123456789abcdef'
@@ -251,9 +252,10 @@ t.test('with a data directory, created, reset and deleted domains reach the disk
   await mock(app, 'POST', '/__mock/domains', { name: 'ondisk', from: 'demo' })
   t.ok((await readdir(join(dir, 'domains'))).includes('ondisk.json'))
   await put(app, user('ondisk', JDOE), { first_name: 'Disk' })
-  t.equal(JSON.parse(await readFile(join(dir, 'domains', 'ondisk.json'), 'utf8')).users.find((u: { id: string }) => u.id === JDOE).first_name, 'Disk')
+  const onDisk = async (): Promise<string | undefined> => (await readDomainOnDisk(dir, 'ondisk'))?.users.find(u => u.id === JDOE)?.first_name
+  t.equal(await onDisk(), 'Disk')
   await mock(app, 'POST', '/__mock/domains/ondisk/reset')
-  t.not(JSON.parse(await readFile(join(dir, 'domains', 'ondisk.json'), 'utf8')).users.find((u: { id: string }) => u.id === JDOE).first_name, 'Disk')
+  t.not(await onDisk(), 'Disk')
   await mock(app, 'DELETE', '/__mock/domains/ondisk')
   t.notOk((await readdir(join(dir, 'domains'))).includes('ondisk.json'))
   await mock(app, 'POST', '/__mock/reset')

@@ -1,61 +1,16 @@
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { mkdtemp, open, readFile, rm, unlink } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { buildApp } from '../../src/app.js'
 import { Store } from '../../src/store/store.js'
 import { ADMIN, CANNED_500, JDOE, SEED, GROUP_SOUTH } from '../helpers/app.js'
+import { readDomainOnDisk } from '../../src/store/domain-writer.js'
+import { fillUp, mountable, tinyTmpfs } from './support.js'
 
 // Disk faults: a write that fails answers HQ's canned 500 with X-Mock-Reason,
 // memory goes back to what is on disk, the server stays up, and writes work
 // again once the disk does. Needs root (mount); skipped with a reason otherwise.
-
-/** Why the tests cannot run here, or null when a tmpfs can be mounted. */
-function mountable (): string | null {
-  if (process.getuid?.() !== 0) return 'skipped: not running as root, so no tmpfs can be mounted'
-  const dir = mkdtempSync(join(tmpdir(), 'hq-mock-probe-'))
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'ignore' })
-    execFileSync('umount', [dir], { stdio: 'ignore' })
-    return null
-  } catch {
-    return 'skipped: mount -t tmpfs is not available (no mount command or no CAP_SYS_ADMIN)'
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
-
-async function tinyTmpfs (t: Test): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'hq-mock-disk-'))
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', dir], { stdio: 'pipe' })
-  t.teardown(async () => {
-    try { execFileSync('umount', ['-l', dir], { stdio: 'ignore' }) } catch {}
-    await rm(dir, { recursive: true, force: true })
-  })
-  return dir
-}
-
-/** Writes a file until the file system says it is full. */
-async function fillUp (path: string): Promise<void> {
-  const fh = await open(path, 'w')
-  const chunk = Buffer.alloc(4096, 120)
-  try {
-    for (let i = 0; i < 100_000; i++) await fh.write(chunk)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err
-  } finally {
-    await fh.close().catch(() => {})
-  }
-  // Also take the last partial block.
-  const small = await open(path, 'a')
-  try {
-    for (let i = 0; i < 4096; i++) await small.write(Buffer.from('x'))
-  } catch {} finally {
-    await small.close().catch(() => {})
-  }
-}
 
 const skip = mountable()
 
@@ -96,7 +51,7 @@ t.test('a full disk: 500 with a reason, rolled back, up, and writing again once 
   const ok = await put({ first_name: 'After', groups: [GROUP_SOUTH] })
   t.equal(ok.statusCode, 200, 'once space is back, writes succeed')
   t.equal((await get()).first_name, 'After')
-  const onDisk = JSON.parse(await readFile(join(data, 'domains', 'demo.json'), 'utf8'))
+  const onDisk: any = await readDomainOnDisk(data, 'demo')
   t.equal(onDisk.users.find((u: any) => u.id === JDOE).first_name, 'After', 'and reach the disk')
 })
 

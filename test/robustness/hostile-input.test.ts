@@ -8,11 +8,11 @@ import { Store } from '../../src/store/store.js'
 import { ADMIN, CANNED_500, SEED } from '../helpers/app.js'
 import { CASES, type HostileCase } from './hostile-cases.js'
 
-// Table-driven hostile input (README "What bad input gets"): every case gets its
+// Table-driven hostile input (docs/BAD-INPUT.md "What bad input gets"): every case gets its
 // documented answer, the store is unchanged unless the case is a valid write,
 // /__mock/health answers after each, and Object.prototype stays clean.
 
-const README = fileURLToPath(new URL('../../README.md', import.meta.url))
+const README = fileURLToPath(new URL('../../docs/BAD-INPUT.md', import.meta.url))
 
 function rawRequest (port: number, text: string): Promise<string> {
   return new Promise((resolve, reject) => {

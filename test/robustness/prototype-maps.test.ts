@@ -62,7 +62,9 @@ const REVIEWED: Record<string, string> = Object.assign(Object.create(null), {
   'src/commcare/roles.ts domain.doc.privileges?.[name]': 'as above; privileges is parsed JSON, whose keys are own keys',
   'src/commcare/json.ts obj[key]': 'key is one of Object.keys(obj): an own key',
   'src/config.ts env[envName]': 'the process environment, read by the names of the options',
-  'src/commcare/location-writes.ts SPELLED[ch]': 'ch is one character of a name, never an Object.prototype member'
+  'src/commcare/location-writes.ts SPELLED[ch]': 'ch is one character of a name, never an Object.prototype member',
+  'src/store/schema.ts out[key]': 'key is a property name written in schema.ts itself',
+  'src/store/schema.ts props[key]': 'as above'
 })
 
 /**

@@ -1,4 +1,6 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
@@ -76,3 +78,48 @@ export async function getJson (base: string, path: string): Promise<{ status: nu
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+
+/** Why the tests cannot run here, or null when a tmpfs can be mounted. */
+export function mountable (): string | null {
+  if (process.getuid?.() !== 0) return 'skipped: not running as root, so no tmpfs can be mounted'
+  const dir = mkdtempSync(join(tmpdir(), 'hq-mock-probe-'))
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'ignore' })
+    execFileSync('umount', [dir], { stdio: 'ignore' })
+    return null
+  } catch {
+    return 'skipped: mount -t tmpfs is not available (no mount command or no CAP_SYS_ADMIN)'
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+export async function tinyTmpfs (t: Test, size = '512k'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'hq-mock-disk-'))
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' })
+  t.teardown(async () => {
+    try { execFileSync('umount', ['-l', dir], { stdio: 'ignore' }) } catch {}
+    await rm(dir, { recursive: true, force: true })
+  })
+  return dir
+}
+
+/** Writes a file until the file system says it is full. */
+export async function fillUp (path: string): Promise<void> {
+  const fh = await open(path, 'w')
+  const chunk = Buffer.alloc(4096, 120)
+  try {
+    for (let i = 0; i < 100_000; i++) await fh.write(chunk)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err
+  } finally {
+    await fh.close().catch(() => {})
+  }
+  // Also take the last partial block.
+  const small = await open(path, 'a')
+  try {
+    for (let i = 0; i < 4096; i++) await small.write(Buffer.from('x'))
+  } catch {} finally {
+    await small.close().catch(() => {})
+  }
+}

@@ -117,7 +117,7 @@ t.test('archived paging keeps the archived parameter in the links', async t => {
 })
 
 t.test('retire writes through to the data directory', async t => {
-  const { mkdtemp, readFile, rm } = await import('node:fs/promises')
+  const { mkdtemp, rm } = await import('node:fs/promises')
   const { tmpdir } = await import('node:os')
   const { join } = await import('node:path')
   const { Store } = await import('../../src/store/store.js')
@@ -129,7 +129,8 @@ t.test('retire writes through to the data directory', async t => {
   const app = await build(t, { store })
   t.equal((await app.inject({ method: 'DELETE', url: `/a/demo/api/v0.5/user/${JDOE}/`, headers: H })).statusCode, 204)
   t.equal((await app.inject({ method: 'POST', url: `/a/demo/api/v0.5/user/${AMINA}/deactivate/`, headers: H })).statusCode, 202)
-  const doc = JSON.parse(await readFile(join(dir, 'domains', 'demo.json'), 'utf8'))
+  const { readDomainOnDisk } = await import('../../src/store/domain-writer.js')
+  const doc: any = await readDomainOnDisk(dir, 'demo')
   const jdoe = doc.users.find((u: { id: string }) => u.id === JDOE)
   t.equal(jdoe.retired, true)
   t.strictSame(jdoe.groups, [])

@@ -102,7 +102,7 @@ for (const [what, breakIt, expected] of broken) {
     t.equal(checked.index, undefined, 'and hands back no lookups')
     const seed = structuredClone(SEED.domains.demo)
     breakIt(seed)
-    t.same(seedDomainProblems(seed, 'seed/'), expected.map(p => `seed/${p}`), 'a seed is refused the same way')
+    t.same(seedDomainProblems(seed, 'seed', 'demo'), expected.map(p => `seed/${p}`), 'a seed is refused the same way')
   })
 }
 
