@@ -61,7 +61,7 @@ t.test('a bad flag or value exits 2 with a message', async t => {
 
 t.test('the real process: admin token from the environment and --journal-size', async t => {
   const server = await startProcess(['--in-memory', '--journal-size', '3'], { MOCK_ADMIN_TOKEN: 'ci-token' })
-  t.teardown(() => { server.child.kill('SIGTERM') })
+  t.teardown(async () => { server.child.kill('SIGTERM'); await server.exited })
   t.match(server.output(), /\/__mock\/\* requires the admin token/)
   t.notOk(server.output().includes('ci-token'), 'the token is not printed')
 

@@ -28,7 +28,7 @@ if (!existsSync(CHROMIUM)) {
   t.test('the docs page renders every operation, the PUT of a mobile worker among them', async t => {
     const { chromium } = await import('playwright-core')
     const server = await startProcess(['--in-memory', '--admin-token', TOKEN])
-    t.teardown(() => { server.child.kill('SIGTERM') })
+    t.teardown(async () => { server.child.kill('SIGTERM'); await server.exited })
     const spec = parse(readFileSync(SPEC_FILE, 'utf8')) as { paths: Record<string, Record<string, unknown>> }
     const operations = Object.values(spec.paths).reduce((n, item) => n + Object.keys(item).filter(k => METHODS.has(k)).length, 0)
     const profile = await mkdtemp(join(tmpdir(), 'docs-chromium-'))

@@ -36,7 +36,7 @@ export function tempDir (t: Test): string {
 /** A server process stopped when the test ends. */
 export async function server (t: Test, args: string[]): Promise<ServerProcess> {
   const s = await startProcess(['--in-memory', ...args])
-  t.teardown(() => { s.child.kill('SIGTERM') })
+  t.teardown(async () => { s.child.kill('SIGTERM'); await s.exited })
   return s
 }
 

@@ -186,7 +186,7 @@ t.test('acknowledged web-user and invitation writes survive a SIGKILL', async t 
   await first.exited
 
   const second = await startProcess(['--data', data])
-  t.teardown(() => { second.child.kill('SIGTERM') })
+  t.teardown(async () => { second.child.kill('SIGTERM'); await second.exited })
   const viewer = await call(second.url + VIEWER_URL)
   t.equal(viewer.body.role, 'Project Manager')
   t.equal(viewer.body.user_data.team, 'x')

@@ -102,7 +102,7 @@ t.test('Bearer tokens from the seed', async t => {
 
 t.test('curl --digest and a Bearer token against the real server process', async t => {
   const server = await startProcess(['--in-memory'])
-  t.teardown(() => { server.child.kill('SIGTERM') })
+  t.teardown(async () => { server.child.kill('SIGTERM'); await server.exited })
   const url = server.url + URL_
   const curl = async (...args: string[]) => {
     const { stdout } = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', ...args, url])

@@ -66,7 +66,7 @@ t.test('a successful request clears the count; Digest counts too', async t => {
 
 t.test('--password-attempts on the real process', async t => {
   const server = await startProcess(['--in-memory', '--password-attempts', '1'])
-  t.teardown(() => { server.child.kill('SIGTERM') })
+  t.teardown(async () => { server.child.kill('SIGTERM'); await server.exited })
   const get = (pw: string) => fetch(server.url + URL_, { headers: { authorization: basic('admin@example.org', pw) } })
   t.equal((await get('wrong')).status, 401)
   const locked = await get('password')

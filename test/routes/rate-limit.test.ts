@@ -82,7 +82,7 @@ t.test('the window slides: a slot frees 60 s after the oldest request', async t 
 
 t.test('--rate-limit demo=5 on the real server process', async t => {
   const server = await startProcess(['--in-memory', '--rate-limit', 'demo=5'])
-  t.teardown(() => { server.child.kill('SIGTERM') })
+  t.teardown(async () => { server.child.kill('SIGTERM'); await server.exited })
   const get = (d: string) => fetch(`${server.url}/a/${d}/api/v0.5/user/`, { headers: H })
   for (let i = 0; i < 5; i++) t.equal((await get('demo')).status, 200)
   const sixth = await get('demo')

@@ -130,14 +130,14 @@ t.test("slashless: 'serve' answers the slash-less URL directly, with X-Mock-Warn
 
 t.test('the real process: 301 by default, --slashless serve and MOCK_SLASHLESS=serve', async t => {
   const plain = await startProcess(['--in-memory'])
-  t.teardown(() => { plain.child.kill('SIGTERM') })
+  t.teardown(async () => { plain.child.kill('SIGTERM'); await plain.exited })
   const res = await fetch(`${plain.url}/a/demo/api/v0.5/user?limit=1`, { headers: { authorization: ADMIN }, redirect: 'manual' })
   t.equal(res.status, 301)
   t.equal(res.headers.get('location'), '/a/demo/api/v0.5/user/?limit=1')
   t.equal(await res.text(), '')
   for (const [args, env] of [[['--in-memory', '--slashless', 'serve'], {}], [['--in-memory'], { MOCK_SLASHLESS: 'serve' }]] as const) {
     const server = await startProcess([...args], { ...env })
-    t.teardown(() => { server.child.kill('SIGTERM') })
+    t.teardown(async () => { server.child.kill('SIGTERM'); await server.exited })
     const served = await fetch(`${server.url}/a/demo/api/v0.5/user?limit=1`, { headers: { authorization: ADMIN }, redirect: 'manual' })
     t.equal(served.status, 200, `${args.join(' ')} ${JSON.stringify(env)}`)
     t.equal(served.headers.get('x-mock-warning'), SLASH_WARNING)
