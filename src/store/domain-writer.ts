@@ -191,11 +191,6 @@ export class DomainWriter {
     this.db = new Low<DomainDoc>(this.adapter, null as unknown as DomainDoc)
   }
 
-  /** Bytes in the domain's logs now. */
-  get logBytes (): number {
-    return this.log?.size ?? 0
-  }
-
   /** Writes `doc` as the first snapshot of a new domain; `stale` names logs of an earlier domain of that name. */
   async create (doc: DomainDoc, stale: string[] = []): Promise<void> {
     await removeFiles(stale)
@@ -203,6 +198,7 @@ export class DomainWriter {
     const written = this.db.write()
     // Serialized synchronously by the call: these are the bytes on their way.
     const pieces = this.lastPieces
+    this.lastPieces = []
     this.serializer.takeChanges()
     this.remember(doc)
     await written
