@@ -347,6 +347,22 @@ async function main (): Promise<void> {
   }
 }
 
+/**
+ * The ceiling must answer what the mock answers for a GET detail of the
+ * benchmark's first worker: the same body and the same header names, so the
+ * two put the same bytes on the wire.
+ */
+async function sameBytes (ceilingUrl: string, mockUrl: string, id: string): Promise<void> {
+  const answer = async (url: string): Promise<{ body: string, headers: string[] }> => {
+    const res = await fetch(`${url}${detailPath('bench', id)}`, { headers: { authorization: BENCH_AUTH } })
+    return { body: await res.text(), headers: [...res.headers.keys()].sort() }
+  }
+  const [c, m] = [await answer(ceilingUrl), await answer(mockUrl)]
+  if (c.body !== m.body || c.headers.join() !== m.headers.join()) {
+    problems.push(`the ceiling does not answer the mock's bytes for GET detail (body ${c.body.length} against ${m.body.length} characters; headers ${c.headers.join(', ')} against ${m.headers.join(', ')}): bench/ceiling.mjs needs the mock's answer`)
+  }
+}
+
 /** GET detail against the ceiling (autocannon and wrk), list, PUT, mixed and POST on a 10,000-user domain, cold starts. */
 async function mainScenarios (tmp: string, result: Record<string, any>): Promise<void> {
   const seed = join(tmp, 'seed.json')
@@ -366,6 +382,7 @@ async function mainScenarios (tmp: string, result: Record<string, any>): Promise
   result.ceiling = { coldStartMs: median(ceilingStarts.samples), coldStartSamplesMs: ceilingStarts.samples }
   result.mock = { scenarios: [], firstStartMs: first.startMs, coldStartMs: median(mockStarts.samples), coldStartSamplesMs: mockStarts.samples, postNote: null }
 
+  await sameBytes(ceilingStarts.server.url, mock.url, ids[0])
   if (ONLY.has('main')) {
     log(`GET detail (autocannon), ceiling and mock in ${ROUNDS} alternating round(s)`)
     const scenario = getDetail('bench', ids)

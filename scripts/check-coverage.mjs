@@ -6,10 +6,14 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
-// The whole suite (`npx tap`, 15 min on 2 busy CPUs) measured lines 90.14 %,
-// statements 89.81 %, functions 78.87 %, branches 94.39 %; the floor is that,
+// The whole suite (`npm test`, 10 min on 2 CPUs) measured lines 90.9 %,
+// statements 90.9 %, functions 72.76 %, branches 95.19 %; the floor is that,
 // rounded down, less one point for the run-to-run spread of process coverage.
-const FLOOR = { lines: 89, statements: 88, functions: 77, branches: 93 }
+// Functions read lower than lines since the tests load src/ through tsx
+// (.taprc): a function run in a test process and the same function in the
+// bundled command the tests start map to different places, so a function can
+// count twice, once covered and once not, where its lines count once.
+const FLOOR = { lines: 89, statements: 89, functions: 71, branches: 94 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const file = new URL('../.tap/report/coverage-summary.json', import.meta.url)

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Authenticator } from './commcare/auth.js'
 import { RateLimiter } from './commcare/rate-limit.js'
@@ -57,9 +57,78 @@ export const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024
 /** Query parameters that carry secrets are masked wherever a URL is logged (their names judged decoded). */
 export { redactUrl }
 
+type ChildLoggerFactory = NonNullable<FastifyServerOptions['childLoggerFactory']>
+type Bindings = Parameters<ChildLoggerFactory>[1]
+type ChildLoggerOptions = Parameters<ChildLoggerFactory>[2]
+type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'
+type MakeChild = (this: FastifyBaseLogger, bindings: Bindings, options?: ChildLoggerOptions) => FastifyBaseLogger
+type LevelAware = FastifyBaseLogger & { isLevelEnabled: (level: string) => boolean }
+
+/**
+ * A request's logger, made only once something is logged at a level the server
+ * logs: pino's child (which serializes its bindings, the request id) costs
+ * more than the rest of a typical request's logging, and a server at `warn`
+ * logs nothing for almost every request.
+ */
+class RequestLogger implements FastifyBaseLogger {
+  private made: FastifyBaseLogger | null = null
+
+  constructor (
+    private readonly parent: LevelAware,
+    private readonly make: MakeChild,
+    private readonly bindings: Bindings,
+    private readonly options: ChildLoggerOptions | undefined
+  ) {}
+
+  private get logger (): FastifyBaseLogger {
+    this.made ??= this.make.call(this.parent, this.bindings, this.options)
+    return this.made
+  }
+
+  get level (): string {
+    return this.made === null ? this.parent.level : this.made.level
+  }
+
+  set level (level: string) {
+    this.logger.level = level
+  }
+
+  private log (level: Level, args: unknown[]): void {
+    if (this.made !== null || this.parent.isLevelEnabled(level)) (this.logger[level] as (...a: unknown[]) => void)(...args)
+  }
+
+  fatal (...args: unknown[]): void { this.log('fatal', args) }
+  error (...args: unknown[]): void { this.log('error', args) }
+  warn (...args: unknown[]): void { this.log('warn', args) }
+  info (...args: unknown[]): void { this.log('info', args) }
+  debug (...args: unknown[]): void { this.log('debug', args) }
+  trace (...args: unknown[]): void { this.log('trace', args) }
+  silent (): void {}
+
+  child (bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
+    return this.logger.child(bindings, options)
+  }
+}
+
+/**
+ * Fastify asks the server's logger for a child per request (with its own
+ * child-logger factory it would also check each child's methods, per request);
+ * the server's logger answers with a RequestLogger instead. A child with its
+ * own level or serializers, and any child of a child, is pino's at once.
+ */
+function lazyRequestLoggers (root: FastifyBaseLogger): void {
+  if (typeof (root as Partial<LevelAware>).isLevelEnabled !== 'function') return
+  const make = root.child as MakeChild
+  root.child = function (this: FastifyBaseLogger, bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
+    if (this !== root || options?.level !== undefined || options?.serializers !== undefined) return make.call(this, bindings, options)
+    return new RequestLogger(root as LevelAware, make, bindings, options)
+  }
+}
+
 export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
+  const logging = options.logger !== undefined && options.logger !== false
   const app = Fastify({
-    logger: options.logger === undefined || options.logger === false
+    logger: !logging
       ? false
       : {
           ...(typeof options.logger === 'object' ? options.logger : {}),
@@ -79,6 +148,8 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: false,
     forceCloseConnections: 'idle'
   }).withTypeProvider<TypeBoxTypeProvider>()
+  // Without a logger Fastify makes no request loggers at all.
+  if (logging) lazyRequestLoggers(app.log)
 
   const rateLimiter = new RateLimiter()
   const attempts = options.passwordAttempts ?? null

@@ -104,8 +104,27 @@ export interface Lockout {
 
 export const LOCKED_OUT = 'maximum password attempts exceeded'
 
+/** ApiKey headers whose match is remembered; the map is emptied when full. */
+const KEY_HEADERS_MAX = 1_000
+
+/** What an ApiKey header matched: the user (by its lower-cased name) and the key, with the key's secret then. */
+interface KeyMatch {
+  name: string
+  user: WebUser
+  key: ApiKey
+  secret: string
+}
+
 export class Authenticator {
   private readonly secret: Buffer
+  /**
+   * A client sends the same ApiKey header on every request: which user and key
+   * it matched is remembered per header value. Only the lookup is: each use
+   * checks that the store still has that user under that name and the user
+   * that key with that secret, and every rule of the key and the account
+   * (active, expiry, address, scope) is applied afresh.
+   */
+  private readonly keyHeaders = new Map<string, KeyMatch>()
 
   constructor (private readonly source: CredentialSource, secret?: Buffer, private readonly lockout: Lockout | null = null) {
     this.secret = secret ?? randomBytes(32)
@@ -151,6 +170,10 @@ export class Authenticator {
    */
   authenticate (req: AuthRequest): Identity | Promise<Identity> {
     const header = req.authorization
+    if (header !== undefined) {
+      const known = this.keyHeaders.get(header)
+      if (known !== undefined && this.stillMatches(known)) return this.keyIdentity(req, known.user, known.key)
+    }
     if (header === undefined || header.trim() === '') {
       // HQ's extract_credentials: `GET.get(...) or POST.get(...)` for each.
       const username = nonEmpty(param(req.query, 'username')) ?? param(req.form, 'username')
@@ -167,7 +190,7 @@ export class Authenticator {
         if (colon === -1) {
           throw new HqError(400, { kind: 'error', message: 'Bad HTTP_AUTHORIZATION header' }, "an ApiKey header needs 'username:key'")
         }
-        return this.apiKey(req, rest.slice(0, colon), rest.slice(colon + 1))
+        return this.apiKey(req, rest.slice(0, colon), rest.slice(colon + 1), header)
       }
       case 'basic':
         return this.basic(req, rest)
@@ -183,11 +206,26 @@ export class Authenticator {
     }
   }
 
-  private apiKey (req: AuthRequest, username: string, key: string): Identity {
+  /** `header`: the ApiKey header the credentials came in, whose match is then remembered. */
+  private apiKey (req: AuthRequest, username: string, key: string, header?: string): Identity {
     const user = this.source.webUser(username)
     const matches = matchesOffered(key)
     const found = user?.api_keys.find(k => matches(k.key))
     if (user === undefined || found === undefined) throw unauthorized('unknown user or wrong API key')
+    if (header !== undefined) {
+      if (this.keyHeaders.size >= KEY_HEADERS_MAX) this.keyHeaders.clear()
+      this.keyHeaders.set(header, { name: user.username.toLowerCase(), user, key: found, secret: found.key })
+    }
+    return this.keyIdentity(req, user, found)
+  }
+
+  /** Whether a remembered match still holds: the same user under that name, still holding that key with that secret. */
+  private stillMatches (known: KeyMatch): boolean {
+    return this.source.webUser(known.name) === known.user && known.key.key === known.secret && known.user.api_keys.includes(known.key)
+  }
+
+  /** The key's rules and the account's, applied on every request. */
+  private keyIdentity (req: AuthRequest, user: WebUser, found: ApiKey): Identity {
     const refusal = keyRefusal(found, req)
     if (refusal !== null) throw unauthorized(refusal)
     if (!accountActive(user)) throw unauthorized(INACTIVE_ACCOUNT)

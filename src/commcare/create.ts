@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { randomHex } from './random.js'
 import { HqError, badRequest, serverError } from './errors.js'
 import { parseFlag, planCreateConfirmation, type WorkerEmail } from './confirmation.js'
 import { applyUserChanges, jsonType, planUserUpdate, pyStr, setUserGroups, truthy, type UpdateContext, type UpdatePlan } from './users.js'
@@ -13,7 +14,7 @@ export const RESERVED_USERNAMES = ['admin', 'demo_user']
 
 /** CouchDB-style ids: 32 lowercase hex characters. */
 export function newId (): string {
-  return randomBytes(16).toString('hex')
+  return randomHex(16)
 }
 
 /** HQ's `format_username`: whitespace runs become '.', lowercased, domain appended. */
@@ -78,10 +79,6 @@ export interface CreatePlan {
   apply: () => void
   /** Field errors HQ collects and then discards on create. */
   ignored: string[]
-  /** The password `apply()` hashes and stores (an account awaiting confirmation gets one no one knows), or null. */
-  password: string | null
-  /** Whether `password` is the unknown one of an account awaiting confirmation. */
-  passwordUnknown: boolean
   /** The confirmation e-mail due once the user exists. */
   email: WorkerEmail | null
   /**
@@ -113,10 +110,8 @@ function unknownPassword (): string {
  * Validates a POST body in HQ's order and prepares the new user. Nothing is
  * changed until `apply()` runs, so an error raised before HQ makes the user
  * leaves no trace; one raised by the update step after it is `failure`.
- * `unknown` is the password an account awaiting confirmation gets (default: a
- * new random one), so a plan made again can reuse a hash prepared for the first.
  */
-export function planCreate (ctx: UpdateContext, body: Record<string, unknown>, unknown?: string): CreatePlan {
+export function planCreate (ctx: UpdateContext, body: Record<string, unknown>): CreatePlan {
   const { domain } = ctx
   const username = qualifyUsername(domain, body.username)
   const require = parseFlag('require_account_confirmation', body.require_account_confirmation)
@@ -171,7 +166,7 @@ export function planCreate (ctx: UpdateContext, body: Record<string, unknown>, u
   }
   if (confirmation !== null) {
     // An account awaiting confirmation is "similar to a deactivated account": listed only with archived=true.
-    plan.changes.password = unknown ?? unknownPassword()
+    plan.changes.password = unknownPassword()
     user.is_active = false
     user.is_account_confirmed = false
   } else if (truthy(password)) {
@@ -180,8 +175,6 @@ export function planCreate (ctx: UpdateContext, body: Record<string, unknown>, u
   return {
     user,
     ignored: plan.errors,
-    password: plan.changes.password ?? null,
-    passwordUnknown: confirmation !== null,
     email: confirmation?.sendEmail === true ? { type: 'account_confirmation', to: user.email, user_id: user.id } : null,
     failure: null,
     apply: () => {
@@ -198,8 +191,6 @@ function reservedOnly (domain: DomainState, user: StoredUser, err: HqError): Cre
   return {
     user,
     ignored: [],
-    password: null,
-    passwordUnknown: false,
     email: null,
     failure: new HqError(err.status, err.body, reason, err.headers),
     apply: () => domain.addUser(user)

@@ -87,7 +87,11 @@ export function renderUser (domain: DomainState, user: StoredUser, style: UrlSty
 
 /** A user's answer as HQ's JSON text, from the domain's cache when nothing changed since. */
 export function userJson (domain: DomainState, user: StoredUser, style: UrlStyle): string {
-  return domain.cachedJson(`${style} ${user.id}`, () => dumps(renderUser(domain, user, style)))
+  return domain.cachedUserJson(user, style, renderUserJson)
+}
+
+function renderUserJson (domain: DomainState, user: StoredUser, style: UrlStyle): string {
+  return dumps(renderUser(domain, user, style))
 }
 
 /** What a PUT (or the update step of a POST) will change, validated but not applied. */

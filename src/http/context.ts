@@ -47,6 +47,8 @@ export interface HqRouteConfig {
 export interface HqRequestState {
   domain: DomainState | null
   identity: Identity | null
+  /** The route's settings. */
+  route: HqRouteConfig['hq']
   /** Authentication waits for a form body that may carry the credentials. */
   pending?: boolean
 }
@@ -56,6 +58,7 @@ declare module 'fastify' {
     ctx: AppContext
   }
   interface FastifyRequest {
+    /** Set by the checks of a CommCare route; null on every other route. */
     hq: HqRequestState
   }
 }

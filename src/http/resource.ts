@@ -58,13 +58,16 @@ export function resource (app: FastifyInstance, options: ResourceOptions, handle
           unauthorizedText: options.unauthorizedText
         }
       }
-      app.route({ method, url, config, handler: handlers[method]! })
+      // Fastify never reads the body of a GET: its credentials cannot wait for one.
+      const hooks = method === 'GET' ? { onRequest: hqChecks(app, config.hq, false) } : { onRequest: hqChecks(app, config.hq, true), preValidation: formCredentials(app, config.hq) }
+      app.route({ method, url, config, ...hooks, handler: handlers[method]! })
     }
     const config: HqRouteConfig = { hq: { scope: options.scope, style, allow, methodNotAllowed: true } }
     app.route({
       method: METHODS.filter(m => !(allowed as string[]).includes(m)),
       url,
       config,
+      onRequest: hqChecks(app, config.hq, false),
       handler: async (request, reply) => methodNotAllowed(request, reply, allow)
     })
   }
@@ -79,10 +82,6 @@ async function methodNotAllowed (request: FastifyRequest, reply: FastifyReply, a
   return reply.code(405)
     .header('x-mock-reason', headerSafe(`${request.method} is not allowed here; HQ allows ${allow} and checks this before authentication`))
     .send(request.method === 'HEAD' ? undefined : allow)
-}
-
-function routeConfig (request: FastifyRequest): HqRouteConfig['hq'] | undefined {
-  return (request.routeOptions.config as Partial<HqRouteConfig>).hq
 }
 
 /** `<path>/` and the original query string, percent-encoded where a header needs it (Django's `get_full_path`). */
@@ -100,18 +99,21 @@ export function slashedLocation (url: string): string {
  * permission → rate limit. They run before the body is read, as in HQ, so a
  * bad body with bad credentials is a 401; only credentials that can come from
  * a form body wait for it (a `preValidation` hook, once the body is parsed).
+ * Each resource route gets them as its own hooks (after the application's:
+ * the mock's journal and faults come first), with its settings at hand.
  */
 export function registerHqChecks (app: FastifyInstance): void {
   app.decorateRequest('hq', null as unknown as HqRequestState)
-  // Callback-style hooks: a thrown HqError fails the request as a rejected promise
-  // would, and only a check that must wait (a worker's password) makes a promise.
-  app.addHook('onRequest', (request, reply, done) => {
-    const hq = routeConfig(request)
-    request.hq = { domain: null, identity: null }
-    if (hq === undefined) {
-      done()
-      return
-    }
+}
+
+/**
+ * The `onRequest` checks of one route. Callback-style: a thrown HqError fails
+ * the request as a rejected promise would, and only a check that must wait (a
+ * worker's password) makes a promise.
+ */
+function hqChecks (app: FastifyInstance, hq: HqRouteConfig['hq'], mayWaitForForm: boolean) {
+  return (request: FastifyRequest, reply: FastifyReply, done: () => void): Promise<void> | undefined => {
+    request.hq = { domain: null, identity: null, route: hq }
     const { ctx } = app
     const url = request.url
     const q = url.indexOf('?')
@@ -134,7 +136,7 @@ export function registerHqChecks (app: FastifyInstance): void {
         throw forbidden(`domain '${name}' does not have the ${hq.privilege} privilege; HQ answers 403 before authentication`)
       }
     }
-    if (ctx.authEnabled && waitsForFormCredentials(request)) {
+    if (mayWaitForForm && ctx.authEnabled && waitsForFormCredentials(request)) {
       request.hq.pending = true
       done()
       return
@@ -142,18 +144,21 @@ export function registerHqChecks (app: FastifyInstance): void {
     const waiting = afterDomain(app, request, hq)
     if (waiting === undefined) done()
     else return waiting
-  })
-  app.addHook('preValidation', (request, _reply, done) => {
+  }
+}
+
+/** The `preValidation` hook of a route whose credentials may come in a form body. */
+function formCredentials (app: FastifyInstance, hq: HqRouteConfig['hq']) {
+  return (request: FastifyRequest, _reply: FastifyReply, done: () => void): Promise<void> | undefined => {
     if (request.hq?.pending !== true) {
       done()
       return
     }
     request.hq.pending = false
-    const hq = routeConfig(request)
-    const waiting = hq === undefined ? undefined : afterDomain(app, request, hq)
+    const waiting = afterDomain(app, request, hq)
     if (waiting === undefined) done()
     else return waiting
-  })
+  }
 }
 
 /** No Authorization header and no complete query credentials, but a form body that may hold them. */

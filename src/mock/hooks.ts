@@ -8,8 +8,7 @@ import { MockControl } from './control.js'
 import { Faults, parseFaultHeader, type FaultDecision } from './faults.js'
 import { DEFAULT_JOURNAL_SIZE, JOURNAL_BODY_LIMIT, Journal, keptPayload, type AppliedFault, type RawEntry } from './journal.js'
 import { domainOfPath, isMockPath, pathOf } from './match.js'
-import { emailHeaderText } from './outbox.js'
-import { redactForm, redactHeader, redactQuery, redactValue } from './redact.js'
+import { redactForm, redactValue } from './redact.js'
 import { isFormBody } from '../http/body.js'
 
 // Journal and faults hook into every request outside /__mock/. They must be
@@ -21,9 +20,6 @@ export interface MockControlOptions {
   adminToken?: string | null
   journalSize?: number
 }
-
-const REQUEST_HEADERS = ['authorization', 'content-type', 'content-length', 'accept', 'user-agent', 'x-mock-fault']
-const RESPONSE_HEADERS = ['content-type', 'content-length', 'allow', 'www-authenticate', 'retry-after', 'location', 'x-mock-reason', 'x-mock-warning', 'x-mock-email']
 
 interface Trace {
   start: number
@@ -46,39 +42,54 @@ declare module 'fastify' {
   }
 }
 
-function pickHeaders (source: Record<string, unknown>, names: string[]): Record<string, string> {
-  const out: Record<string, string> = Object.create(null)
-  for (const name of names) {
-    const v = Object.hasOwn(source, name) ? source[name] : undefined
-    if (v === undefined) continue
-    const text = Array.isArray(v) ? v.join(', ') : String(v)
-    // X-Mock-Email goes out as the UTF-8 bytes of its text (emailHeader); kept as that text.
-    out[name] = name === 'x-mock-email' ? emailHeaderText(text) : redactHeader(name, text)
+/**
+ * The headers of an answer as sent. Fastify keeps them in one object, which it
+ * hands to Node's writeHead and never changes after the answer; the journal
+ * keeps that object (picking its few headers when read). Without it (another
+ * Fastify), a copy.
+ */
+let replyHeadersKey: symbol | null | undefined
+
+function sentHeaders (reply: FastifyReply): Readonly<Record<string, unknown>> {
+  if (replyHeadersKey === undefined) {
+    replyHeadersKey = Object.getOwnPropertySymbols(reply).find(s => s.description === 'fastify.reply.headers') ?? null
   }
-  return out
+  if (replyHeadersKey !== null && reply.raw.getHeaderNames().length === 0) {
+    const headers = (reply as unknown as Record<symbol, unknown>)[replyHeadersKey]
+    if (typeof headers === 'object' && headers !== null) return headers as Record<string, unknown>
+  }
+  return reply.getHeaders() as Record<string, unknown>
 }
+
+const NO_HEADERS: Readonly<Record<string, unknown>> = Object.freeze(Object.create(null) as Record<string, unknown>)
+const NO_QUERY: Record<string, unknown> = Object.freeze(Object.create(null) as Record<string, unknown>)
 
 function record (journal: Journal, request: FastifyRequest, reply: FastifyReply, trace: Trace, status: number): void {
   trace.recorded = true
-  const headers = reply.getHeaders() as Record<string, unknown>
-  const { kept, truncated } = keptPayload(trace.payload, typeof headers['content-type'] === 'string' ? headers['content-type'] : undefined)
-  const reason = headers['x-mock-reason']
+  const sent = sentHeaders(reply)
+  const type = sent['content-type']
+  const contentType = typeof type === 'string' ? type : undefined
+  const { kept, truncated } = keptPayload(status === 0 ? null : trace.payload, contentType)
+  const reason = sent['x-mock-reason']
+  // The request's headers and query are kept as received; the journal picks and redacts them when read.
   const raw: RawEntry = {
     method: request.method,
     path: trace.path,
-    query: redactQuery(request.query as Record<string, unknown> ?? {}),
+    // Without a query string the query is empty: one shared object instead of one per entry.
+    query: request.url.includes('?') ? request.query as Record<string, unknown> ?? NO_QUERY : NO_QUERY,
     domain: trace.domain,
     status,
     duration_ms: Math.round(reply.elapsedTime * 10) / 10,
     request: {
-      headers: pickHeaders(request.headers, REQUEST_HEADERS),
+      headers: request.headers,
       body: trace.body === undefined ? null : trace.body
     },
     response: {
       status,
-      headers: status === 0 ? {} : pickHeaders(headers, RESPONSE_HEADERS),
-      payload: status === 0 ? null : kept,
-      contentType: typeof headers['content-type'] === 'string' ? headers['content-type'] : undefined
+      // A reset connection sent no answer, so no headers.
+      headers: status === 0 ? NO_HEADERS : sent,
+      payload: kept,
+      contentType
     },
     reason: typeof reason === 'string' ? reason : null,
     fault: trace.fault

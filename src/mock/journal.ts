@@ -1,11 +1,13 @@
 import { MockApiError } from '../http/errors.js'
 import { pathMatcher, statusMatcher } from './match.js'
-import { redactJsonText, redactValue } from './redact.js'
+import { emailHeaderText } from './outbox.js'
+import { redactHeader, redactJsonText, redactQuery, redactValue } from './redact.js'
 
 // The request journal: a ring buffer of the CommCare-API requests, newest
-// last, that never holds more than its capacity. Entries keep the response
-// payload as it was sent and turn it into JSON only when read, so recording
-// stays cheap on the request path.
+// last, that never holds more than its capacity. Entries keep what the request
+// path already made (the request's headers and query as received, the answer's
+// headers and payload as sent) and pick, redact and parse them only when read,
+// so recording stays cheap on the request path.
 
 /** Request and response bodies longer than this (in characters) are kept truncated. */
 export const JOURNAL_BODY_LIMIT = 16 * 1024
@@ -81,20 +83,87 @@ export interface JournalFilter {
   limit?: number
 }
 
-/** What the hooks hand over; the response body stays raw until read. */
-export interface RawEntry extends Omit<JournalEntry, 'id' | 'time' | 'response'> {
+/**
+ * What the hooks hand over, shaped only when read: `query` as parsed (secret
+ * parameters are masked when read), the request's and the answer's headers as
+ * received and sent (the journal's few are picked and redacted when read), the
+ * response body raw. The objects must not change after recording: they are the
+ * ones of a finished request.
+ */
+export interface RawEntry extends Omit<JournalEntry, 'id' | 'time' | 'request' | 'response'> {
+  request: {
+    headers: Readonly<Record<string, unknown>>
+    body: unknown
+    body_truncated?: true
+  }
   response: {
     status: number
-    headers: Record<string, string>
+    headers: Readonly<Record<string, unknown>>
     payload: string | Buffer | null
     contentType: string | undefined
     body_truncated?: true
   }
 }
 
-interface Stored extends RawEntry {
-  id: number
-  timeMs: number
+/** The request headers an entry shows. */
+export const REQUEST_HEADERS = ['authorization', 'content-type', 'content-length', 'accept', 'user-agent', 'x-mock-fault']
+/** The response headers an entry shows. */
+export const RESPONSE_HEADERS = ['content-type', 'content-length', 'allow', 'www-authenticate', 'retry-after', 'location', 'x-mock-reason', 'x-mock-warning', 'x-mock-email']
+
+/** The journal's copy of some headers, lower-case names, secrets redacted. */
+export function pickHeaders (source: Readonly<Record<string, unknown>>, names: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = Object.create(null)
+  for (const name of names) {
+    const v = Object.hasOwn(source, name) ? source[name] : undefined
+    if (v === undefined) continue
+    const text = Array.isArray(v) ? v.join(', ') : String(v)
+    // X-Mock-Email goes out as the UTF-8 bytes of its text (emailHeader); kept as that text.
+    out[name] = name === 'x-mock-email' ? emailHeaderText(text) : redactHeader(name, text)
+  }
+  return out
+}
+
+/**
+ * One entry as kept: a single flat object. Entries live for the next thousand
+ * requests or so, long enough to be copied by the garbage collector; the
+ * RawEntry's nested objects are not kept.
+ */
+class Stored {
+  readonly method: string
+  readonly path: string
+  readonly query: Record<string, unknown>
+  readonly domain: string | null
+  readonly status: number
+  readonly duration_ms: number
+  readonly requestHeaders: Readonly<Record<string, unknown>>
+  readonly requestBody: unknown
+  readonly requestTruncated: boolean
+  readonly responseStatus: number
+  readonly responseHeaders: Readonly<Record<string, unknown>>
+  readonly payload: string | Buffer | null
+  readonly contentType: string | undefined
+  readonly responseTruncated: boolean
+  readonly reason: string | null
+  readonly fault: AppliedFault | null
+
+  constructor (readonly id: number, readonly timeMs: number, raw: RawEntry) {
+    this.method = raw.method
+    this.path = raw.path
+    this.query = raw.query
+    this.domain = raw.domain
+    this.status = raw.status
+    this.duration_ms = raw.duration_ms
+    this.requestHeaders = raw.request.headers
+    this.requestBody = raw.request.body
+    this.requestTruncated = raw.request.body_truncated === true
+    this.responseStatus = raw.response.status
+    this.responseHeaders = raw.response.headers
+    this.payload = raw.response.payload
+    this.contentType = raw.response.contentType
+    this.responseTruncated = raw.response.body_truncated === true
+    this.reason = raw.reason
+    this.fault = raw.fault
+  }
 }
 
 export class Journal {
@@ -117,7 +186,7 @@ export class Journal {
 
   record (raw: RawEntry, timeMs: number): void {
     if (this.capacity === 0) return
-    const entry: Stored = Object.assign(raw, { id: ++this.lastId, timeMs })
+    const entry = new Stored(++this.lastId, timeMs, raw)
     this.buffer[this.next] = entry
     this.next = (this.next + 1) % this.capacity
     if (this.length < this.capacity) this.length++
@@ -204,22 +273,23 @@ function compileFilter (filter: JournalFilter): (e: Stored) => boolean {
 
 function view (e: Stored): JournalEntry {
   // Built on every read: the response body is parsed only when someone asks.
-  const { payload, contentType, body_truncated: truncated, ...response } = e.response
+  const request: JournalEntry['request'] = { headers: pickHeaders(e.requestHeaders, REQUEST_HEADERS), body: e.requestBody }
+  if (e.requestTruncated) request.body_truncated = true
   const out: JournalEntry = {
     id: e.id,
     time: new Date(e.timeMs).toISOString(),
     method: e.method,
     path: e.path,
-    query: e.query,
+    query: redactQuery(e.query),
     domain: e.domain,
     status: e.status,
     duration_ms: e.duration_ms,
-    request: e.request,
-    response: { ...response, body: decodeBody(payload, contentType, truncated === true) },
+    request,
+    response: { status: e.responseStatus, headers: pickHeaders(e.responseHeaders, RESPONSE_HEADERS), body: decodeBody(e.payload, e.contentType, e.responseTruncated) },
     reason: e.reason,
     fault: e.fault
   }
-  if (truncated === true) out.response.body_truncated = true
+  if (e.responseTruncated) out.response.body_truncated = true
   return out
 }
 

@@ -43,12 +43,11 @@ export function isMockPath (path: string): boolean {
   return path === '/__mock' || path.startsWith('/__mock/')
 }
 
-const DOMAIN_IN_PATH = /^\/a\/([^/]+)\//
-
-/** The CommCare domain a path names (`/a/{domain}/…`), or null. */
+/** The CommCare domain a path names (`/a/{domain}/…`, a segment of at least one character), or null. */
 export function domainOfPath (path: string): string | null {
-  const m = DOMAIN_IN_PATH.exec(path)
-  return m === null ? null : m[1]
+  if (!path.startsWith('/a/')) return null
+  const end = path.indexOf('/', 3)
+  return end <= 3 ? null : path.slice(3, end)
 }
 
 /** A status filter: `429` exactly, or a class such as `4xx`. */

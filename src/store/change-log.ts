@@ -63,10 +63,18 @@ export interface LogContent {
 
 const HEX8 = /^[0-9a-f]{8}$/
 
+/**
+ * Reads a log: the lines are checked one by one (cut short, checksum), then
+ * the records of the whole lines are parsed in one go; should that fail, line
+ * by line, to find the first that is not JSON.
+ */
 export function parseLog (path: string, generation: number, bytes: Buffer): LogContent {
   const out: LogContent = { path, generation, header: null, records: [], validBytes: 0, totalBytes: bytes.length, problem: null }
   let at = 0
   let line = 0
+  // Where the record lines start (after the header), and where each ends.
+  let recordsFrom = -1
+  const ends: number[] = []
   while (at < bytes.length) {
     const end = bytes.indexOf(0x0a, at)
     if (end === -1) {
@@ -74,31 +82,58 @@ export function parseLog (path: string, generation: number, bytes: Buffer): LogC
       break
     }
     const tag = bytes.toString('latin1', at, at + 8)
-    const body = bytes.subarray(at + 9, end)
-    if (end - at < 10 || bytes[at + 8] !== 0x20 || !HEX8.test(tag) || hex8(crc32(body)) !== tag) {
+    if (end - at < 10 || bytes[at + 8] !== 0x20 || !HEX8.test(tag) || crc32(bytes.subarray(at + 9, end)) !== parseInt(tag, 16)) {
       out.problem = `line ${line + 1} does not match its checksum`
       break
     }
-    let value: unknown
-    try {
-      value = JSON.parse(body.toString('utf8'))
-    } catch {
-      out.problem = `line ${line + 1} is not JSON although its checksum matches`
-      break
-    }
     if (line === 0) {
-      const h = value as Partial<LogHeader> | null
+      let h: Partial<LogHeader> | null
+      try {
+        h = JSON.parse(bytes.toString('utf8', at + 9, end)) as Partial<LogHeader> | null
+      } catch {
+        out.problem = 'line 1 is not JSON although its checksum matches'
+        break
+      }
       if (h === null || typeof h !== 'object' || h.log !== 1 || typeof h.base !== 'string') {
         out.problem = 'the first line is not a change-log header'
         break
       }
       out.header = h as LogHeader
+      recordsFrom = end + 1
     } else {
-      out.records.push(value)
+      ends.push(end + 1)
     }
     line++
     at = end + 1
     out.validBytes = at
+  }
+  if (recordsFrom === -1 || out.validBytes <= recordsFrom) return out
+  // The checked lines as one JSON list: in a copy of them, each line's tag
+  // becomes '[' or blanks and its newline ',' or ']' (no JSON holds a raw newline).
+  const list = Buffer.from(bytes.subarray(recordsFrom, out.validBytes))
+  for (let i = 0, from = 0; i < ends.length; i++) {
+    list.fill(0x20, from, from + 9)
+    if (i === 0) list[0] = 0x5b
+    from = ends[i] - recordsFrom
+    list[from - 1] = i === ends.length - 1 ? 0x5d : 0x2c
+  }
+  try {
+    const records = JSON.parse(list.toString('utf8')) as unknown[]
+    // Each line one JSON value: as many values as lines (else a line is not JSON alone).
+    if (records.length === ends.length) {
+      out.records = records
+      return out
+    }
+  } catch {}
+  for (let i = 0, from = recordsFrom; i < ends.length; i++) {
+    try {
+      out.records.push(JSON.parse(bytes.toString('utf8', from + 9, ends[i] - 1)))
+    } catch {
+      out.problem = `line ${i + 2} is not JSON although its checksum matches`
+      out.validBytes = from
+      break
+    }
+    from = ends[i]
   }
   return out
 }

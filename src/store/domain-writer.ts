@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
+import { crc32 } from 'node:zlib'
 import { Low } from 'lowdb'
+import { VERSION } from '../version.js'
 import { AtomicJsonFile } from './atomic-file.js'
-import { ChangeLog, LogBrokenError, listLogs, logLine, readLog, removeFiles, snapshotId, type LogContent } from './change-log.js'
-import { DomainSerializer } from './domain-file.js'
-import type { DomainDoc, Group, StoredUser } from './schema.js'
+import { ChangeLog, LogBrokenError, listLogs, logLine, parseLog, removeFiles, snapshotId, type LogContent } from './change-log.js'
+import { DomainSerializer, userLines } from './domain-file.js'
+import { DomainDocSchema, type DomainDoc, type Group, type StoredUser } from './schema.js'
 
 // How one domain reaches the disk. The snapshot is the domain's lowdb JSON
 // document (`domains/<name>.json`); between snapshots every group commit
@@ -42,10 +44,64 @@ interface GroupMark {
   rest: string
 }
 
+/**
+ * The record of a snapshot known to be valid (`.<name>.checked` beside it):
+ * one this version wrote (`lines`: in the form its serializer writes, one
+ * user a line), or one a start of this version checked whole. It names the
+ * snapshot by its id (`snapshotId`, as a log's header does), so a snapshot
+ * replaced or edited since is not covered by it and is checked again.
+ */
+interface CheckedRecord {
+  checked: 1
+  /** This version and its domain schema (`checkedBy`): a record of another version covers nothing. */
+  by: string
+  snapshot: string
+  lines: boolean
+}
+
+let checks: string | null = null
+/** Which version of the checks a record stands for. */
+function checkedBy (): string {
+  checks ??= `${VERSION} ${crc32(JSON.stringify(DomainDocSchema)).toString(16).padStart(8, '0')}`
+  return checks
+}
+
+/** Where the record of a domain's checked snapshot is kept. */
+export function checkedPath (snapshotPath: string): string {
+  return join(dirname(snapshotPath), `.${basename(snapshotPath, '.json')}.checked`)
+}
+
+async function readChecked (snapshotPath: string): Promise<CheckedRecord | null> {
+  try {
+    const r = JSON.parse(await readFile(checkedPath(snapshotPath), 'utf8')) as Partial<CheckedRecord> | null
+    if (r === null || typeof r !== 'object' || r.checked !== 1 || r.by !== checkedBy() || typeof r.snapshot !== 'string' || typeof r.lines !== 'boolean') return null
+    return r as CheckedRecord
+  } catch {
+    // Missing, cut short by a crash, unreadable: the snapshot is checked.
+    return null
+  }
+}
+
+/**
+ * Records a snapshot as valid. Not fsynced: a record lost or cut short by a
+ * crash only means the next start checks the snapshot again. Best effort for
+ * the same reason (a full disk must not fail the write that led here).
+ */
+async function writeChecked (snapshotPath: string, id: string, lines: boolean): Promise<void> {
+  const record: CheckedRecord = { checked: 1, by: checkedBy(), snapshot: id, lines }
+  await new AtomicJsonFile<CheckedRecord>(checkedPath(snapshotPath), { fsync: false }).write(record).catch(() => {})
+}
+
 /** What start-up found on disk for one domain. */
 export interface Recovered {
   doc: unknown
   snapshot: { id: string, bytes: number }
+  /**
+   * The snapshot is one this version wrote or checked (its record names it),
+   * and the logs replayed on it are this server's records: the document needs
+   * no check.
+   */
+  trusted: boolean
   /** The logs replayed, in order (the last one is appended to). */
   replayed: LogContent[]
   /** Logs that follow another snapshot (older than it): not replayed. */
@@ -61,11 +117,14 @@ function groupRest (g: Group): string {
 
 /**
  * Reads a domain's snapshot and replays its logs. The snapshot's JSON is
- * parsed as it is (validation is the caller's); a log line that is cut short
- * or fails its checksum ends that log's replay.
+ * parsed as it is (validation is the caller's, unless `trusted`); a log line
+ * that is cut short or fails its checksum ends that log's replay.
  */
 export async function recoverDomain (snapshotPath: string, logs: Array<{ generation: number, path: string }>): Promise<Recovered | null> {
-  let bytes: Buffer
+  // The logs are read while the snapshot is (a failed read throws where it is awaited).
+  const logReads = logs.map(l => readFile(l.path))
+  for (const r of logReads) r.catch(() => {})
+  let bytes: Buffer | null
   try {
     bytes = await readFile(snapshotPath)
   } catch (err) {
@@ -73,9 +132,14 @@ export async function recoverDomain (snapshotPath: string, logs: Array<{ generat
     throw err
   }
   const id = snapshotId([bytes])
-  const doc = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>
+  const size = bytes.length
+  let text: string | null = bytes.toString('utf8')
+  // The text is all that is needed now: the bytes go back to the system.
+  bytes = null
+  const record = await readChecked(snapshotPath)
+  const trusted = record?.snapshot === id
   const contents: LogContent[] = []
-  for (const l of logs) contents.push(await readLog(l.path, l.generation))
+  for (const [i, l] of logs.entries()) contents.push(parseLog(l.path, l.generation, await logReads[i]))
   // Replay from the last log that follows this snapshot; the ones before it
   // are older than the snapshot. A log whose header could not be read follows
   // nothing (it is replayed only after a match, as a continuation).
@@ -89,20 +153,94 @@ export async function recoverDomain (snapshotPath: string, logs: Array<{ generat
     notes.push(`${contents.map(c => c.path).join(', ')}: not replayed, ${contents.length === 1 ? 'it follows' : 'they follow'} another version of ${snapshotPath} (the file was replaced since)`)
   }
   const replayed = from === -1 ? [] : contents.slice(from)
-  let state: Record<string, unknown> = doc
+  const records: unknown[] = []
   for (const c of replayed) {
     if (c.problem !== null) {
       notes.push(`${c.path}: ${c.problem}; the log is cut off there (${c.totalBytes - c.validBytes} bytes after ${c.records.length} whole change records are dropped: a write the server had not acknowledged, or damage on the disk)`)
     }
-    state = replay(state, c.records)
+    for (const r of c.records) records.push(r)
   }
-  return { doc: state, snapshot: { id, bytes: bytes.length }, replayed, stale, notes }
+  // A snapshot this version wrote has one user a line: the users the logs
+  // replace are not parsed at all.
+  let state = trusted && record.lines ? replayOnLines(text, records) : null
+  if (state === null) {
+    const doc = JSON.parse(text) as Record<string, unknown>
+    text = null
+    state = replay(doc, records)
+  }
+  return { doc: state, snapshot: { id, bytes: size }, trusted, replayed, stale, notes }
 }
 
-/** Applies change records to a parsed domain document (in place where it can). */
-export function replay (start: Record<string, unknown>, records: unknown[]): Record<string, unknown> {
+/**
+ * Replays `records` on a snapshot written one user a line, parsing only the
+ * users they leave as they are; null when the text is not in that form, or
+ * the records replace more than users (then the caller parses it whole).
+ */
+function replayOnLines (text: string, records: unknown[]): Record<string, unknown> | null {
+  for (const r of records as Array<Record<string, unknown>>) {
+    if (r === null || typeof r !== 'object' || r.full !== undefined) return null
+    if (typeof r.k === 'object' && r.k !== null && Object.hasOwn(r.k, 'users')) return null
+    if (Array.isArray(r.d) && r.d.includes('users')) return null
+  }
+  const lines = userLines(text)
+  if (lines === null) return null
+  const { head, starts, ends, ids } = lines
+  const n = ids.length
+  const at = new Map<string, number>()
+  for (let i = 0; i < n; i++) {
+    const id = ids[i]
+    if (id !== null) at.set(id, i)
+  }
+  const replaced = new Uint8Array(n)
+  for (const r of records as Array<Record<string, unknown>>) {
+    if (!Array.isArray(r.u)) continue
+    for (const u of r.u as Array<{ id?: unknown }>) {
+      const i = typeof u?.id === 'string' ? at.get(u.id) : undefined
+      if (i !== undefined) replaced[i] = 1
+    }
+  }
+  const kept: string[] = []
+  for (let i = 0; i < n; i++) if (replaced[i] === 0) kept.push(text.slice(starts[i], ends[i]))
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(`[${kept.join(',')}]`)
+  } catch {
+    return null
+  }
+  kept.length = 0
+  if (!Array.isArray(parsed) || parsed.length !== n - countOnes(replaced)) return null
+  const users: unknown[] = new Array(n)
+  for (let i = 0, j = 0; i < n; i++) {
+    if (replaced[i] === 1) {
+      users[i] = null
+      continue
+    }
+    const u = parsed[j++] as { id?: unknown } | null
+    if (typeof u !== 'object' || u === null || typeof u.id !== 'string') return null
+    if (ids[i] === null) at.set(u.id, i)
+    else if (u.id !== ids[i]) return null
+    users[i] = u
+  }
+  // A repeated id: positions would not say where each user is.
+  if (at.size !== n) return null
+  head.users = users
+  const doc = replay(head, records, at)
+  for (const u of doc.users as unknown[]) if (u === null) return null
+  return doc
+}
+
+function countOnes (flags: Uint8Array): number {
+  let n = 0
+  for (const f of flags) n += f
+  return n
+}
+
+/**
+ * Applies change records to a parsed domain document (in place where it can).
+ * `userAt`, when given, is where each user of `start` is, by id.
+ */
+export function replay (start: Record<string, unknown>, records: unknown[], userAt: Map<string, number> | null = null): Record<string, unknown> {
   let doc = start
-  let userAt: Map<string, number> | null = null
   let groupAt: Map<string, number> | null = null
   for (const r of records as Array<Record<string, unknown>>) {
     if (r.full !== undefined) {
@@ -184,7 +322,7 @@ export class DomainWriter {
     this.adapter = new AtomicJsonFile<DomainDoc>(this.snapshotPath, {
       fsync: options.fsync,
       serialize: d => {
-        this.lastPieces = this.serializer.serialize(d)
+        this.lastPieces = this.serializer.serialize(d, true)
         return this.lastPieces
       }
     })
@@ -204,6 +342,12 @@ export class DomainWriter {
     await written
     this.snapshot = { id: snapshotId(pieces), bytes: byteLength(pieces) }
     this.compactAt = logBound(this.snapshot.bytes)
+    await writeChecked(this.snapshotPath, this.snapshot.id, true)
+  }
+
+  /** A start checked the snapshot (`id`) as it is: later starts need not. */
+  async checked (id: string): Promise<void> {
+    await writeChecked(this.snapshotPath, id, false)
   }
 
   /** Takes over what start-up recovered (`doc` is the document the domain's state now holds). */
@@ -357,7 +501,7 @@ export class DomainWriter {
   private async startCompaction (doc: DomainDoc): Promise<void> {
     // Changes made since the last record stay marked: the next record holds them too.
     // (Serialized at once, not piece by piece across turns: users change in place.)
-    const pieces = this.serializer.serialize(doc)
+    const pieces = this.serializer.serialize(doc, true)
     const id = snapshotId(pieces)
     const bytes = byteLength(pieces)
     let log: ChangeLog
@@ -379,6 +523,7 @@ export class DomainWriter {
         await this.adapter.writePieces(pieces)
         this.snapshot = { id, bytes }
         this.compactAt = logBound(bytes)
+        await writeChecked(this.snapshotPath, id, true)
         const retired = this.older
         this.older = []
         await removeFiles(retired)
@@ -420,7 +565,7 @@ export class DomainWriter {
     await this.idle()
     await this.log?.close()
     await removeFiles([this.snapshotPath])
-    await removeFiles([...this.older, ...(this.log === null ? [] : [this.log.path])])
+    await removeFiles([...this.older, ...(this.log === null ? [] : [this.log.path]), checkedPath(this.snapshotPath)])
     this.log = null
     this.older = []
   }

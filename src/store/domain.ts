@@ -51,6 +51,43 @@ export function indexDomain<U extends { id: string, username: string }> (domain:
 const RENDERED_MAX = 20_000
 
 /**
+ * A string built piece by piece (as answers are) is a tree of its pieces,
+ * several times its length in memory, until V8 flattens it; reading a
+ * character flattens it in place, so a kept answer costs about its length.
+ */
+function flat (json: string): string {
+  json.charCodeAt(0)
+  return json
+}
+
+/** Answers by URL style and user, in two generations of at most RENDERED_MAX / 2 answers each. */
+class UserAnswers {
+  private now = new Map<string, Map<StoredUser, string>>()
+  private before = new Map<string, Map<StoredUser, string>>()
+  private size = 0
+
+  get<S extends string> (domain: DomainState, user: StoredUser, style: S, make: (domain: DomainState, user: StoredUser, style: S) => string): string {
+    let answers = this.now.get(style)
+    let json = answers?.get(user)
+    if (json !== undefined) return json
+    json = this.before.get(style)?.get(user) ?? flat(make(domain, user, style))
+    if (this.size >= RENDERED_MAX / 2) {
+      this.before = this.now
+      this.now = new Map()
+      this.size = 0
+      answers = undefined
+    }
+    if (answers === undefined) {
+      answers = new Map()
+      this.now.set(style, answers)
+    }
+    answers.set(user, json)
+    this.size++
+    return json
+  }
+}
+
+/**
  * One domain's document with the lookups the API needs. The document is the
  * persisted truth; the maps and the sorted list are derived from it and rebuilt
  * whenever the document is replaced (load, reset, rollback).
@@ -64,9 +101,8 @@ export class DomainState implements DomainIndex {
   locationsById!: Map<string, Location>
   profilesById!: Map<string, Profile>
   private sorted: StoredUser[] | null = null
-  /** Serialized answers (per user and URL style), valid until the domain next changes. */
-  private rendered = new Map<string, string>()
-  private renderedBefore = new Map<string, string>()
+  /** Serialized answers of single users, by URL style and the user itself, valid until the domain next changes. */
+  private renderedUsers = new UserAnswers()
   /** The list's two views (active, deactivated), valid until the domain next changes. */
   private listed: [StoredUser[], StoredUser[]] | null = null
 
@@ -108,31 +144,21 @@ export class DomainState implements DomainIndex {
   }
 
   /**
-   * A serialized answer from the cache, made on a miss. Any change to the
-   * domain drops every entry (`changed()`), so what is served is never stale:
-   * a user's answer also depends on groups, profiles and custom fields.
+   * A user's serialized answer in one URL style from the cache, made on a miss
+   * and looked up by the user object (a read builds no key string). Any change
+   * to the domain drops every entry (`changed()`), so what is served is never
+   * stale: an answer also depends on groups, profiles and custom fields.
+   * Bounded: a read of every worker of a large domain must not keep them all.
+   * Two generations: when this one is full the older one goes, so the answers
+   * asked for lately stay.
    */
-  cachedJson (key: string, make: () => string): string {
-    let json = this.rendered.get(key)
-    if (json === undefined) {
-      json = this.renderedBefore.get(key)
-      if (json === undefined) json = make()
-      // Bounded: a read of every worker of a large domain must not keep them
-      // all. Two generations: when this one is full the older one goes, so the
-      // answers asked for lately stay.
-      if (this.rendered.size >= RENDERED_MAX / 2) {
-        this.renderedBefore = this.rendered
-        this.rendered = new Map()
-      }
-      this.rendered.set(key, json)
-    }
-    return json
+  cachedUserJson<S extends string> (user: StoredUser, style: S, make: (domain: DomainState, user: StoredUser, style: S) => string): string {
+    return this.renderedUsers.get(this, user, style, make)
   }
 
   /** Call after any change to the document. */
   changed (): void {
-    this.rendered.clear()
-    this.renderedBefore.clear()
+    this.renderedUsers = new UserAnswers()
     this.listed = null
   }
 

@@ -84,7 +84,12 @@ export async function readSeed (path: string): Promise<Seed> {
  * (`webUsernames` become admins when it names no members), passwords hashed.
  */
 export function domainFromSeed (name: string, seed: SeedDomainInput, webUsernames: readonly string[] = []): DomainDoc {
-  const { users, ...rest } = completeDomain(name, structuredClone(seed), webUsernames)
+  return storedDomain(name, structuredClone(seed), webUsernames)
+}
+
+/** `domainFromSeed` of a seed domain nothing else holds (it is changed in place). */
+function storedDomain (name: string, seed: SeedDomainInput, webUsernames: readonly string[] = []): DomainDoc {
+  const { users, ...rest } = completeDomain(name, seed, webUsernames)
   return {
     name,
     ...rest,
@@ -113,6 +118,7 @@ export function copyDomainDoc (source: DomainDoc, name: string): DomainDoc {
 const deflateRawAsync = promisify(deflateRaw)
 /** Fast compression: the seed is kept small, not small at any cost. */
 const PACK = { level: 1 }
+const SEED_PACK_DELAY_MS = 300
 
 export class Store {
   readonly seedPath: string
@@ -124,6 +130,8 @@ export class Store {
   private seedBytes: Buffer | null = null
   private seedPacked: Buffer | null = null
   private seedDomains = new Map<string, Buffer | null>()
+  /** Documents just converted from a seed parsed for a start that lays them all down, each taken once. */
+  private freshDocs = new Map<string, DomainDoc>()
   private seedWebUsersCache: WebUser[] | null = null
   private seedFeatureFlagsCache: string[] | undefined = undefined
   private readonly domainMap = new Map<string, Domain>()
@@ -167,6 +175,11 @@ export class Store {
   private seedDoc (name: string): DomainDoc | undefined {
     if (!this.seedDomains.has(name)) return undefined
     this.convertSeed()
+    const fresh = this.freshDocs.get(name)
+    if (fresh !== undefined) {
+      this.freshDocs.delete(name)
+      return fresh
+    }
     return JSON.parse(inflateRawSync(this.seedDomains.get(name)!).toString('utf8')) as DomainDoc
   }
 
@@ -176,11 +189,27 @@ export class Store {
     return structuredClone(this.seedWebUsersCache!)
   }
 
-  private convertSeed (): void {
-    const bytes = this.seedBytes ?? (this.seedPacked === null ? null : inflateRawSync(this.seedPacked))
-    if (bytes === null) return
-    const seed = completeSeed(JSON.parse(bytes.toString('utf8')) as SeedInput)
-    for (const [n, d] of Object.entries(seed.domains)) this.seedDomains.set(n, deflateRawSync(JSON.stringify(domainFromSeed(n, d)), PACK))
+  /**
+   * Converts the seed (passwords hashed), keeping each domain compressed for
+   * resets. `parsed`: the seed a start just parsed and validated, whose domains
+   * it lays down right away; they are kept for it (`freshDocs`), so the seed
+   * file is not parsed again nor its domains decompressed.
+   */
+  private convertSeed (parsed?: Seed): void {
+    let seed = parsed
+    if (seed === undefined) {
+      const bytes = this.seedBytes ?? (this.seedPacked === null ? null : inflateRawSync(this.seedPacked))
+      if (bytes === null) return
+      seed = completeSeed(JSON.parse(bytes.toString('utf8')) as SeedInput)
+    }
+    // Parsed for this conversion alone, so converted in place. A document laid
+    // down is parsed back from its text: objects JSON.parse makes take less
+    // memory than the ones the conversion built.
+    for (const [n, d] of Object.entries(seed.domains)) {
+      const text = JSON.stringify(storedDomain(n, d))
+      this.seedDomains.set(n, deflateRawSync(text, PACK))
+      if (parsed !== undefined) this.freshDocs.set(n, JSON.parse(text) as DomainDoc)
+    }
     this.seedWebUsersCache = seed.web_users
     this.seedFeatureFlagsCache = seed.feature_flags
     this.seedBytes = null
@@ -191,11 +220,17 @@ export class Store {
   private keepSeedBytes (bytes: Buffer): void {
     this.seedBytes = bytes
     this.seedPacked = null
-    deflateRawAsync(bytes, PACK).then(packed => {
+    // A moment later, once the start has done its own work (both CPUs may be
+    // busy until it answers), and before the collection the command makes a
+    // second after it starts serving, which then frees the uncompressed bytes.
+    setTimeout(() => {
       if (this.seedBytes !== bytes) return
-      this.seedPacked = packed
-      this.seedBytes = null
-    }, () => {})
+      deflateRawAsync(bytes, PACK).then(packed => {
+        if (this.seedBytes !== bytes) return
+        this.seedPacked = packed
+        this.seedBytes = null
+      }, () => {})
+    }, SEED_PACK_DELAY_MS).unref()
   }
 
   /** The seed's feature-flag slugs, or undefined when it names none (the built-in list applies). */
@@ -217,6 +252,15 @@ export class Store {
     this.seedWebUsersCache = null
   }
 
+  /** Takes a parsed, validated seed whose domains are laid down now: converted at once, from `seed` itself. */
+  private layDownSeed (seed: Seed): void {
+    this.seedBytes = null
+    this.seedPacked = null
+    this.seedDomains = new Map(Object.keys(seed.domains).map(n => [n, null]))
+    this.freshDocs.clear()
+    this.convertSeed(seed)
+  }
+
   private get domainsDir (): string {
     return join(this.dataDir as string, 'domains')
   }
@@ -229,7 +273,7 @@ export class Store {
   private async load (): Promise<void> {
     const bytes = await readSeedBytes(this.seedPath)
     if (this.dataDir === null) {
-      this.useSeed(bytes, parseSeed(this.seedPath, bytes))
+      this.layDownSeed(parseSeed(this.seedPath, bytes))
       this.setGlobal(this.seedGlobal())
       for (const name of this.seedDomains.keys()) this.attach(this.seedDoc(name)!, false)
       return
@@ -258,7 +302,7 @@ export class Store {
     if (existing === null) {
       // First start on this directory: lay the seed down. global.json is written
       // last, so a start interrupted half way simply starts over.
-      this.useSeed(seedBytes, parseSeed(this.seedPath, seedBytes))
+      this.layDownSeed(parseSeed(this.seedPath, seedBytes))
       for (const name of await this.domainFileNames()) await unlink(this.domainPath(name))
       const logs = await listLogs(this.domainsDir)
       for (const list of logs.values()) await removeFiles(list.map(l => l.path))
@@ -313,14 +357,24 @@ export class Store {
       }
       if (found === null) continue
       for (const note of found.notes) this.warn(note)
-      // Validation builds the domain's lookups; its state takes them over.
-      const checked = checkDomainDoc(found.doc, name)
-      if (checked.problems.length > 0) {
-        const where = found.replayed.length > 0 ? `${path} (with ${found.replayed.map(c => c.path).join(', ')} replayed)` : path
-        throw new StartupError(where, checked.problems)
+      // A snapshot this version wrote or checked, with this server's records
+      // replayed, is valid as it is; anything else is checked. Validation
+      // builds the domain's lookups; its state takes them over.
+      let index: DomainIndex | undefined
+      const recorded = found.trusted && (found.doc as DomainDoc).name === name
+      if (!recorded) {
+        const checked = checkDomainDoc(found.doc, name)
+        if (checked.problems.length > 0) {
+          const where = found.replayed.length > 0 ? `${path} (with ${found.replayed.map(c => c.path).join(', ')} replayed)` : path
+          throw new StartupError(where, checked.problems)
+        }
+        index = checked.index
       }
       const doc = found.doc as DomainDoc
-      await this.attach(doc, true, checked.index).writer!.resume(doc, found, own.map(l => l.generation))
+      const writer = this.attach(doc, true, index).writer!
+      await writer.resume(doc, found, own.map(l => l.generation))
+      // Checked as it is on disk: the next start need not check it again.
+      if (!found.trusted && found.replayed.every(c => c.records.length === 0)) await writer.checked(found.snapshot.id)
     }
     for (const [name, list] of logs) {
       this.warn(`${list.map(l => l.path).join(', ')}: removed, domain ${name} has no data file (it was being deleted)`)

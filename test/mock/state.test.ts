@@ -136,7 +136,7 @@ t.test('a domain from a posted seed fragment', async t => {
   await mock(app, 'POST', '/__mock/domains/tiny/reset')
   t.equal((await get(app, user('tiny', TINY))).json().first_name, 'Solo')
   const exported = (await mock(app, 'GET', '/__mock/state')).json()
-  t.match(exported.domains.tiny.users[0].password_hash, /^scrypt\$/, 'the seed password became a hash')
+  t.match(exported.domains.tiny.users[0].password_hash, /^pbkdf2_sha256\$/, 'the seed password became a hash')
   t.notOk(JSON.stringify(exported).includes('solo-password'))
 
   const bad = await mock(app, 'POST', '/__mock/domains', { name: 'tiny2', seed: { ...seed, users: [{ ...seed.users[0], groups: ['nope'] }] } })

@@ -52,7 +52,7 @@ t.test('concurrent PUTs to one user changing different fields all land', async t
   const stored = demo.users.find((u: any) => u.id === JDOE)
   t.equal(stored.language, 'fr')
   t.equal(stored.role, 'Field Supervisor')
-  t.match(stored.password_hash, /^scrypt\$/)
+  t.match(stored.password_hash, /^pbkdf2_sha256\$/)
   t.equal(stored.first_name, 'Concurrent')
   t.same(stored.groups, [GROUP_SOUTH])
   const south = demo.groups.find((g: any) => g.id === GROUP_SOUTH)

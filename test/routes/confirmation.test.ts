@@ -85,7 +85,7 @@ t.test('POST with both flags: an unconfirmed, inactive worker and an account_con
   const stored = app.ctx.store.domain('demo')!.usersById.get(id)!
   t.equal(stored.is_active, false)
   t.equal(stored.is_account_confirmed, false)
-  t.match(stored.password_hash, /^scrypt\$/, 'a password no one knows, as HQ generates one')
+  t.match(stored.password_hash, /^pbkdf2_sha256\$/, 'a password no one knows, as HQ generates one')
 })
 
 t.test('POST with require only: unconfirmed, no e-mail; flags parse like string_to_boolean', async t => {

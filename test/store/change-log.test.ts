@@ -59,6 +59,30 @@ t.test('a log line: checksum, space, JSON, newline; a cut or damaged line ends t
   t.match(noHeader.problem, /not a change-log header/)
 })
 
+t.test('a line whose checksum matches but whose JSON does not parse alone ends the log there', async t => {
+  const line = (json: string): Buffer => Buffer.concat(logLine(json))
+  const header = line('{"log":1,"domain":"demo","base":"abc-1"}')
+  const one = line('{"u":[{"id":"x","first_name":"é 😀"}]}')
+  const three = line('{"k":{"toggles":[]}}')
+  for (const bad of ['{"u":[', '{"a":1},{"b":2}', '', 'nul']) {
+    const read = parseLog('p', 1, Buffer.concat([header, one, line(bad), three]))
+    t.same(read.records, [{ u: [{ id: 'x', first_name: 'é 😀' }] }], `${JSON.stringify(bad)}: the records before it`)
+    t.match(read.problem, bad === '' ? /line 3 does not match its checksum/ : /line 3 is not JSON although its checksum matches/)
+    t.equal(read.validBytes, header.length + one.length, 'whole lines up to it')
+  }
+  const first = parseLog('p', 1, Buffer.concat([header, line('[1'), line('2]')]))
+  t.same(first.records, [])
+  t.match(first.problem, /line 2 is not JSON/)
+  t.equal(first.validBytes, header.length)
+  const many = Array.from({ length: 50 }, (_, i) => line(JSON.stringify({ u: [{ id: `u${i}`, n: 'ü'.repeat(i) }] })))
+  const all = parseLog('p', 1, Buffer.concat([header, ...many]))
+  t.equal(all.records.length, 50)
+  t.same(all.records[49], { u: [{ id: 'u49', n: 'ü'.repeat(49) }] })
+  t.equal(all.validBytes, all.totalBytes)
+  const headerOnly = parseLog('p', 1, header)
+  t.same([headerOnly.records, headerOnly.problem, headerOnly.validBytes], [[], null, header.length])
+})
+
 t.test('a PUT appends what it changed, not the domain', async t => {
   const dir = await dataDir(t)
   const { store, app } = await open(dir)
