@@ -23,6 +23,7 @@ import { inspectorRoutes } from './routes/inspector.js'
 import { docsRoutes } from './routes/docs.js'
 import type { Store } from './store/store.js'
 import { redactUrl } from './mock/redact.js'
+import { keepTickObjectShape } from './http/tick-shape.js'
 
 export interface AppOptions {
   store: Store
@@ -126,6 +127,7 @@ function lazyRequestLoggers (root: FastifyBaseLogger): void {
 }
 
 export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
+  keepTickObjectShape()
   const logging = options.logger !== undefined && options.logger !== false
   const app = Fastify({
     logger: !logging

@@ -69,7 +69,8 @@ if (engine.code !== 0) {
     const ready = /ready at (\S+) after (\d+) ms/.exec(r.out)
     t.ok(ready !== null, 'the recipe reports when the server was ready')
     t.comment(`start to ready (container start + "listening on"): ${ready?.[2] ?? '?'} ms; whole run ${(r.ms / 1000).toFixed(1)} s${bridge.code !== 0 ? ' (host network)' : ''}`)
-    const left = await run('docker', ['ps', '-aq', '--filter', `ancestor=${TAG}`])
+    // Testcontainers labels the containers it starts; other tests may run containers of the same image meanwhile.
+    const left = await run('docker', ['ps', '-aq', '--filter', 'label=org.testcontainers', '--filter', `ancestor=${TAG}`])
     t.equal(left.out.trim(), '', 'the recipe removed its container')
   })
 }
