@@ -27,10 +27,12 @@ t.test('npm run bench -- --quick works end to end', async t => {
   }
   t.match(out, /^\| full paged read, limit=1000 \(\d+ pages\) \| [\d.]+ s \|$/m, 'the paged read')
   t.match(out, /^\| bulk job, 8 clients, every worker once \| [\d.]+ s \(/m, 'the bulk job finished')
-  t.match(out, /^\| start-up after SIGKILL, spawn → first answered GET detail \| [\d,]+ ms \|$/m, 'the restart')
+  t.match(out, /^\| start-up after SIGKILL, spawn → first answered GET detail \(median of 1: [\d,]+\) \| [\d,]+ ms \|$/m, 'the restart')
+  t.match(out, /^\| RSS after the load \(peak\); the mock at 2,000 users, after GET, list, PUT and mixed \| [\d,]+ MB \([\d,]+\) \| [\d,]+ MB \([\d,]+\) \|$/m, 'RSS at the seed\'s size')
+  t.match(out, /^\| RSS after the POST scenario too \([\d,]+ users\) \(peak\) \| \| [\d,]+ MB \([\d,]+\) \|$/m, 'RSS after the creates, with the number of workers')
   t.match(out, /^\| files at the SIGKILL \| .*domains\/bench\.json [\d.]+ MB/m, 'the files after SIGKILL')
   t.match(out, /^\| disk use during the bulk job, max \(× snapshot\) \| [\d.]+ MB \([\d.]+ × [\d.]+ MB\) \|$/m, 'the disk use')
-  for (const target of ['bulk job', 'full paged read', 'start-up on the', 'RSS at 2,000 users ≤ 300 MB', 'disk use during the bulk job ≤ 3 × snapshot', 'POST ≥ 0.5 × PUT at 2,000 users', 'GET detail ≥ 0.6 × ceiling (wrk)']) {
+  for (const target of ['bulk job', 'full paged read', 'start-up on the', 'RSS at 2,000 users ≤ 300 MB', 'disk use during the bulk job ≤ 3 × snapshot', 'POST ≥ 0.5 × PUT at 2,000 users', 'GET detail ≥ 0.6 × ceiling (wrk)', 'RSS ≤ 200 MB at 2,000 users after GET, list, PUT and mixed load']) {
     t.match(out, new RegExp(`^\\| ${target.replace(/[()×.]/g, '\\$&')}.* \\| (yes|NO) \\|$`, 'm'), `a target row: ${target}`)
   }
   const json = /^JSON: (\S+)$/m.exec(out)
