@@ -6,9 +6,9 @@ import { headerSafe } from '../http/reply.js'
 import { MockApiError } from '../http/errors.js'
 import { MockControl } from './control.js'
 import { Faults, parseFaultHeader, type FaultDecision } from './faults.js'
-import { DEFAULT_JOURNAL_SIZE, JOURNAL_BODY_LIMIT, Journal, keptPayload, type AppliedFault, type RawEntry } from './journal.js'
+import { DEFAULT_JOURNAL_SIZE, JOURNAL_BODY_LIMIT, Journal, keptPayload, requestHeadersOf, type AppliedFault, type RawEntry } from './journal.js'
 import { domainOfPath, isMockPath, pathOf } from './match.js'
-import { redactForm, redactValue } from './redact.js'
+import { redactForm, redactQuery, redactValue } from './redact.js'
 import { isFormBody } from '../http/body.js'
 
 // Journal and faults hook into every request outside /__mock/. They must be
@@ -71,17 +71,19 @@ function record (journal: Journal, request: FastifyRequest, reply: FastifyReply,
   const contentType = typeof type === 'string' ? type : undefined
   const { kept, truncated } = keptPayload(status === 0 ? null : trace.payload, contentType)
   const reason = sent['x-mock-reason']
-  // The request's headers and query are kept as received; the journal picks and redacts them when read.
+  // The request's few headers and its query are copied and redacted now, so an entry never holds a
+  // credential; the answer's headers (the mock's own) are kept as sent and picked when read.
+  const query = request.url.includes('?') ? request.query as Record<string, unknown> | undefined : undefined
   const raw: RawEntry = {
     method: request.method,
     path: trace.path,
     // Without a query string the query is empty: one shared object instead of one per entry.
-    query: request.url.includes('?') ? request.query as Record<string, unknown> ?? NO_QUERY : NO_QUERY,
+    query: query === undefined ? NO_QUERY : redactQuery(query),
     domain: trace.domain,
     status,
     duration_ms: Math.round(reply.elapsedTime * 10) / 10,
     request: {
-      headers: request.headers,
+      headers: requestHeadersOf(request.headers),
       body: trace.body === undefined ? null : trace.body
     },
     response: {

@@ -1,13 +1,13 @@
 import { MockApiError } from '../http/errors.js'
 import { pathMatcher, statusMatcher } from './match.js'
 import { emailHeaderText } from './outbox.js'
-import { redactHeader, redactJsonText, redactQuery, redactValue } from './redact.js'
+import { redactAuthorization, redactHeader, redactJsonText, redactValue } from './redact.js'
 
 // The request journal: a ring buffer of the CommCare-API requests, newest
-// last, that never holds more than its capacity. Entries keep what the request
-// path already made (the request's headers and query as received, the answer's
-// headers and payload as sent) and pick, redact and parse them only when read,
-// so recording stays cheap on the request path.
+// last, that never holds more than its capacity. An entry holds the request's
+// few headers and its query already redacted (never a credential), and keeps
+// what the answer already made (its headers and payload as sent), picking and
+// parsing those only when read, so recording stays cheap on the request path.
 
 /** Request and response bodies longer than this (in characters) are kept truncated. */
 export const JOURNAL_BODY_LIMIT = 16 * 1024
@@ -84,15 +84,14 @@ export interface JournalFilter {
 }
 
 /**
- * What the hooks hand over, shaped only when read: `query` as parsed (secret
- * parameters are masked when read), the request's and the answer's headers as
- * received and sent (the journal's few are picked and redacted when read), the
- * response body raw. The objects must not change after recording: they are the
- * ones of a finished request.
+ * What the hooks hand over: the request's headers (requestHeadersOf) and its query with their secrets redacted; the answer's headers
+ * as sent (the journal's few are picked and redacted when read) and its body
+ * raw. The objects must not change after recording: they are the ones of a
+ * finished request.
  */
 export interface RawEntry extends Omit<JournalEntry, 'id' | 'time' | 'request' | 'response'> {
   request: {
-    headers: Readonly<Record<string, unknown>>
+    headers: Readonly<Record<string, string>>
     body: unknown
     body_truncated?: true
   }
@@ -123,6 +122,30 @@ export function pickHeaders (source: Readonly<Record<string, unknown>>, names: r
   return out
 }
 
+const headerText = (v: unknown): string => typeof v === 'string' ? v : Array.isArray(v) ? v.join(', ') : String(v)
+
+/**
+ * The request headers an entry shows (REQUEST_HEADERS, in that order), the
+ * Authorization's secret redacted: what pickHeaders(source, REQUEST_HEADERS)
+ * gives, made for every journaled request, so without its general loop.
+ */
+export function requestHeadersOf (source: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {}
+  const authorization = source.authorization
+  if (authorization !== undefined) out.authorization = redactAuthorization(headerText(authorization))
+  const type = source['content-type']
+  if (type !== undefined) out['content-type'] = headerText(type)
+  const length = source['content-length']
+  if (length !== undefined) out['content-length'] = headerText(length)
+  const accept = source.accept
+  if (accept !== undefined) out.accept = headerText(accept)
+  const agent = source['user-agent']
+  if (agent !== undefined) out['user-agent'] = headerText(agent)
+  const fault = source['x-mock-fault']
+  if (fault !== undefined) out['x-mock-fault'] = headerText(fault)
+  return out
+}
+
 /**
  * One entry as kept: a single flat object. Entries live for the next thousand
  * requests or so, long enough to be copied by the garbage collector; the
@@ -135,7 +158,7 @@ class Stored {
   readonly domain: string | null
   readonly status: number
   readonly duration_ms: number
-  readonly requestHeaders: Readonly<Record<string, unknown>>
+  readonly requestHeaders: Readonly<Record<string, string>>
   readonly requestBody: unknown
   readonly requestTruncated: boolean
   readonly responseStatus: number
@@ -273,14 +296,14 @@ function compileFilter (filter: JournalFilter): (e: Stored) => boolean {
 
 function view (e: Stored): JournalEntry {
   // Built on every read: the response body is parsed only when someone asks.
-  const request: JournalEntry['request'] = { headers: pickHeaders(e.requestHeaders, REQUEST_HEADERS), body: e.requestBody }
+  const request: JournalEntry['request'] = { headers: { ...e.requestHeaders }, body: e.requestBody }
   if (e.requestTruncated) request.body_truncated = true
   const out: JournalEntry = {
     id: e.id,
     time: new Date(e.timeMs).toISOString(),
     method: e.method,
     path: e.path,
-    query: redactQuery(e.query),
+    query: Object.assign(Object.create(null) as Record<string, unknown>, e.query),
     domain: e.domain,
     status: e.status,
     duration_ms: e.duration_ms,
