@@ -84,10 +84,10 @@ export interface JournalFilter {
 }
 
 /**
- * What the hooks hand over: the request's headers (requestHeadersOf) and its query with their secrets redacted; the answer's headers
- * as sent (the journal's few are picked and redacted when read) and its body
- * raw. The objects must not change after recording: they are the ones of a
- * finished request.
+ * What the hooks hand over: the request's headers (requestHeadersOf) and its
+ * query, their secrets redacted; the answer's headers as sent (the journal's
+ * few are picked and redacted when read) and its body raw. The objects must
+ * not change after recording: they are the ones of a finished request.
  */
 export interface RawEntry extends Omit<JournalEntry, 'id' | 'time' | 'request' | 'response'> {
   request: {

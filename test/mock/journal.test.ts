@@ -1,7 +1,7 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { build, ADMIN, JDOE, MARY } from '../helpers/app.js'
-import { Journal, JOURNAL_BODY_LIMIT, type RawEntry } from '../../src/mock/journal.js'
+import { Journal, JOURNAL_BODY_LIMIT, REQUEST_HEADERS, pickHeaders, requestHeadersOf, type RawEntry } from '../../src/mock/journal.js'
 import { redactAuthorization, redactValue } from '../../src/mock/redact.js'
 import { pathMatcher } from '../../src/mock/match.js'
 
@@ -298,4 +298,15 @@ t.test('pathMatcher agrees with a reference glob on every small pattern and path
     return pathMatcher(pattern)(path) === reference(pattern, path)
   }), { seed: 14, numRuns: 5000 })
   t.pass('5000 pattern and path pairs agree')
+})
+
+t.test('requestHeadersOf gives what pickHeaders gives for the request headers an entry shows', async t => {
+  const value = fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 3 }), fc.constantFrom('ApiKey a@b.org:k', 'Basic eDp5', 'Digest username="a@b.org", response="r"', ' bearer  t '))
+  const headers = fc.dictionary(fc.constantFrom(...REQUEST_HEADERS, 'host', 'cookie', 'x-other'), value)
+  fc.assert(fc.property(headers, h => {
+    const fast = requestHeadersOf(h)
+    const general = pickHeaders(h, REQUEST_HEADERS)
+    return JSON.stringify(fast) === JSON.stringify(general) && Object.keys(fast).length === Object.keys(general).length
+  }), { numRuns: 2000 })
+  t.pass('equal on 2,000 generated header sets, key order included')
 })
